@@ -1,0 +1,19 @@
+/** Unit and template tests run anywhere; the e2e project needs the emulator (scripts/emulator). */
+const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
+const common = {
+  testEnvironment: 'node',
+  transform,
+  setupFilesAfterEnv: ['aws-cdk-lib/testhelpers/jest-autoclean'],
+};
+module.exports = {
+  projects: [
+    { ...common, displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'] },
+    { ...common, displayName: 'template', testMatch: ['<rootDir>/test/template/**/*.test.ts'] },
+    {
+      ...common,
+      displayName: 'e2e',
+      testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/e2e/polyfills.ts'],
+    },
+  ],
+};

@@ -1,0 +1,98 @@
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import type { Context } from 'aws-lambda';
+import { dynamodb, iam } from '../shared/clients';
+import { env, required } from '../shared/env';
+import { logger, metrics, tracer } from '../shared/powertools';
+import type { ContainmentResult, ExposedKey, Incident } from '../shared/types';
+import { containKey } from './contain-key';
+
+export interface ContainInput {
+  incident: Incident;
+  key: ExposedKey;
+}
+
+interface ClaimedContainment {
+  /** The de-duplication key: the same key in the same account is contained once per window. */
+  claim: string;
+  incident: Incident;
+  key: ExposedKey;
+}
+
+/**
+ * Re-deliveries, the backup-region copy and AWS's quarantine trigger all name the same key in
+ * the same account but carry different notification IDs, so the claim is the account and the
+ * key (plus the drill event for drills, which repeat on purpose). The first execution's result
+ * is stored; later ones get it back and end quietly. A failed containment stores nothing, so a
+ * re-delivery tries again.
+ */
+function claimFor(incident: Incident, key: ExposedKey): string {
+  const base = `${incident.accountId}#${key.accessKeyId}`;
+  return incident.trigger === 'drill' || incident.trigger === 'manual' ? `${base}#${incident.notificationId}` : base;
+}
+
+interface Idempotent {
+  contain: (input: ClaimedContainment) => Promise<ContainmentResult>;
+  config: IdempotencyConfig;
+}
+let idempotent: Idempotent | undefined;
+
+/** Built on first use: it needs the parsed environment, which must not throw at import time. */
+function idempotentContain(): Idempotent {
+  if (!idempotent) {
+    const settings = env();
+    const config = new IdempotencyConfig({ eventKeyJmesPath: 'claim', expiresAfterSeconds: settings.DEDUPE_WINDOW_SECONDS });
+    const contain = makeIdempotent(
+      async ({ incident, key }: ClaimedContainment) =>
+        containKey(
+          iam,
+          {
+            responderAccountId: required('RESPONDER_ACCOUNT_ID'),
+            mode: settings.MODE,
+            revokeSessions: settings.REVOKE_SESSIONS,
+            loginProfile: settings.LOGIN_PROFILE,
+            exemptTag: settings.EXEMPT_TAG,
+            canaryTag: settings.CANARY_TAG,
+            revokePolicyName: settings.REVOKE_POLICY_NAME,
+          },
+          incident,
+          key,
+        ),
+      {
+        persistenceStore: new DynamoDBPersistenceLayer({
+          tableName: required('IDEMPOTENCY_TABLE'),
+          awsSdkV3Client: dynamodb,
+        }),
+        config,
+      },
+    );
+    idempotent = { contain, config };
+  }
+  return idempotent;
+}
+
+/** Step 2, once per key: contain it, or say why not. */
+export const handler = async (input: ContainInput, context?: Context): Promise<ContainmentResult> => {
+  const { contain, config } = idempotentContain();
+  if (context) {
+    logger.addContext(context);
+    config.registerLambdaContext(context);
+  }
+  const { incident, key } = input;
+  const stored = await contain({ claim: claimFor(incident, key), incident, key });
+  const result: ContainmentResult =
+    stored.incidentId === incident.incidentId ? stored : { ...stored, duplicateOf: stored.incidentId };
+  logger.info('Key handled', {
+    incidentId: incident.incidentId,
+    accessKeyId: key.accessKeyId,
+    decision: result.decision,
+    duplicateOf: result.duplicateOf,
+  });
+  tracer.putAnnotation('decision', result.decision);
+  if (!result.duplicateOf) {
+    metrics.addDimension('Decision', result.decision);
+    metrics.addMetric('KeysHandled', 'Count', 1);
+    metrics.publishStoredMetrics();
+  }
+  return result;
+};

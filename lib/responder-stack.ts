@@ -1,0 +1,162 @@
+import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { ResponderConfig } from './config';
+import { Notifications } from './notifications';
+import { ResponderFunction } from './responder-function';
+import { Triggers } from './triggers';
+import { Workflow } from './workflow';
+
+export interface ResponderStackProps extends StackProps {
+  readonly config: ResponderConfig;
+}
+
+/** The primary stack: triggers, the workflow, its Lambdas, the alert topic and the alarms. */
+export class ResponderStack extends Stack {
+  public readonly workflow: Workflow;
+  public readonly functions: ResponderFunction[];
+  public readonly notifications: Notifications;
+  public readonly idempotencyTable: dynamodb.Table;
+  public readonly triggers: Triggers;
+
+  constructor(scope: Construct, id: string, props: ResponderStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.notifications = new Notifications(this, 'Notifications', { emails: config.notificationEmails });
+    const topic = this.notifications.topic;
+
+    // De-duplication records: one per contained key and per alert, gone after the window.
+    this.idempotencyTable = new dynamodb.Table(this, 'Idempotency', {
+      partitionKey: { name: 'id', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      timeToLiveAttribute: 'expiration',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      encryption: dynamodb.TableEncryption.AWS_MANAGED,
+      // Only short-lived de-duplication state: losing it costs at most a repeated alert.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const table = this.idempotencyTable;
+
+    const stateMachineLogs = Workflow.logGroup(this, 'WorkflowLogs');
+    const alertEnv = { ALERT_TOPIC_ARN: topic.topicArn };
+    const tableEnv = { IDEMPOTENCY_TABLE: table.tableName };
+
+    const intake = new ResponderFunction(this, 'Intake', {
+      step: 'intake',
+      description: 'Validates a leaked-key event into an incident',
+      environment: { DRILLS_ENABLED: String(config.drills) },
+    });
+    const contain = new ResponderFunction(this, 'Contain', {
+      step: 'contain',
+      description: 'Deactivates one exposed access key and revokes its sessions',
+      environment: {
+        ...tableEnv,
+        RESPONDER_ACCOUNT_ID: this.account,
+        MODE: config.mode,
+        REVOKE_SESSIONS: String(config.revokeSessions),
+        LOGIN_PROFILE: config.loginProfile,
+        CANARY_TAG: config.canaryTag,
+        ...(config.exemptTag ? { EXEMPT_TAG: config.exemptTag } : {}),
+      },
+    });
+    const alert = new ResponderFunction(this, 'Alert', {
+      step: 'alert',
+      description: 'Sends the containment alert',
+      environment: { ...alertEnv, ...tableEnv },
+    });
+    const notifyFailure = new ResponderFunction(this, 'NotifyFailure', {
+      step: 'notify-failure',
+      description: 'Sends the failure alert: what was and was not done',
+      environment: { ...alertEnv, STATE_MACHINE_LOG_GROUP: stateMachineLogs.logGroupName },
+    });
+    this.functions = [intake, contain, alert, notifyFailure];
+
+    this.grantLeastPrivilege({ intake, contain, alert, notifyFailure }, table, config);
+    for (const fn of [alert, notifyFailure]) {
+      topic.grantPublish(fn);
+      Validations.of(fn.role!).acknowledge({
+        id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+        reason: "Publishing to the encrypted topic needs GenerateDataKey*; the grant is limited to the topic's own key.",
+      });
+    }
+
+    this.workflow = new Workflow(this, 'Workflow', { intake, contain, alert, notifyFailure, logGroup: stateMachineLogs });
+    this.triggers = new Triggers(this, 'Triggers', { stateMachine: this.workflow.stateMachine, drills: config.drills });
+
+    this.addAlarms();
+  }
+
+  /**
+   * Each role gets only its own actions. IAM writes are limited to users (user/*): the
+   * responder runs as roles, so it can never change its own permissions.
+   */
+  private grantLeastPrivilege(
+    fns: { intake: ResponderFunction; contain: ResponderFunction; alert: ResponderFunction; notifyFailure: ResponderFunction },
+    table: dynamodb.Table,
+    config: ResponderConfig,
+  ): void {
+    const users = this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' });
+    fns.intake.addToRolePolicy(new iam.PolicyStatement({ actions: ['iam:ListAccessKeys'], resources: [users] }));
+
+    const containWrites = ['iam:UpdateAccessKey'];
+    if (config.revokeSessions) containWrites.push('iam:PutUserPolicy');
+    if (config.loginProfile === 'delete') containWrites.push('iam:DeleteLoginProfile');
+    fns.contain.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:GetAccessKeyLastUsed', 'iam:ListAccessKeys', 'iam:ListUserTags', ...containWrites],
+        resources: [users],
+      }),
+    );
+    fns.contain.addToRolePolicy(new iam.PolicyStatement({ actions: ['iam:GetAccountSummary'], resources: ['*'] }));
+
+    const idempotency = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+    for (const fn of [fns.contain, fns.alert]) {
+      fn.addToRolePolicy(new iam.PolicyStatement({ actions: idempotency, resources: [table.tableArn] }));
+    }
+
+    const userWildcard = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]`;
+    Validations.of(fns.intake.role!).acknowledge({
+      id: userWildcard,
+      reason: 'The leaked key can belong to any IAM user of the account; ListAccessKeys is read-only and limited to users.',
+    });
+    Validations.of(fns.contain.role!).acknowledge({
+      id: userWildcard,
+      reason:
+        'The leaked key can belong to any IAM user; the writes (UpdateAccessKey, PutUserPolicy, DeleteLoginProfile) are limited to users, never roles, so the responder cannot change its own permissions.',
+    });
+    Validations.of(fns.contain.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'iam:GetAccountSummary (root-key detection) and X-Ray writes support no resource-level permissions.',
+    });
+  }
+
+  private addAlarms(): void {
+    const action = new actions.SnsAction(this.notifications.topic);
+    const sm = this.workflow.stateMachine;
+    const alarms: [string, cloudwatch.IMetric, string][] = [
+      ['ExecutionsFailed', sm.metricFailed({ period: Duration.minutes(1) }), 'A response failed: a leaked key may still be active.'],
+      ['ExecutionsTimedOut', sm.metricTimedOut({ period: Duration.minutes(1) }), 'A response timed out.'],
+      ['ExecutionsAborted', sm.metricAborted({ period: Duration.minutes(1) }), 'A response was aborted by hand.'],
+      [
+        'UndeliveredEvents',
+        this.triggers.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        'A leaked-key event could not start the workflow: it waits in the dead-letter queue.',
+      ],
+    ];
+    for (const [id, metric, description] of alarms) {
+      const alarm = new cloudwatch.Alarm(this, id, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: `exposed-key-responder: ${description}`,
+      });
+      alarm.addAlarmAction(action);
+    }
+  }
+}

@@ -1,0 +1,178 @@
+import { type CfnResource, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+
+export interface WorkflowProps {
+  readonly intake: lambda.IFunction;
+  readonly contain: lambda.IFunction;
+  readonly alert: lambda.IFunction;
+  readonly notifyFailure: lambda.IFunction;
+  /** Keys contained at once; IAM throttles writes per account. @default 5 */
+  readonly maxConcurrentKeys?: number;
+  readonly logGroup: logs.ILogGroup;
+}
+
+/** Errors worth another try: Lambda's own hiccups and the responder's TransientAwsError. */
+const TRANSIENT = [
+  'TransientAwsError',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.TooManyRequestsException',
+  'Lambda.Unknown',
+];
+
+/**
+ * "Respond to exposed key": Intake -> Contain (one branch per key) -> Alert; any failure ->
+ * Notify failure -> Fail. Authored in JSONPath (not JSONata) so the very same definition runs
+ * locally under aws-local-stepfunctions.
+ */
+export class Workflow extends Construct {
+  public readonly stateMachine: sfn.StateMachine;
+
+  constructor(scope: Construct, id: string, props: WorkflowProps) {
+    super(scope, id);
+
+    const failed = new sfn.Fail(this, 'Response failed', {
+      comment: 'The failure alert has been sent (or tried); the failed-executions alarm fires.',
+      error: 'ResponseFailed',
+      cause: 'A step of the response failed; the failure alert says what was and was not done.',
+    });
+    const notifyFailure = new tasks.LambdaInvoke(this, 'Notify failure', {
+      comment: 'Say what was done and what was not, whatever state the response reached.',
+      lambdaFunction: props.notifyFailure,
+      payload: sfn.TaskInput.fromObject({ 'state.$': '$', 'executionId.$': '$$.Execution.Id' }),
+      payloadResponseOnly: true,
+      resultPath: '$.failureAlert',
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(notifyFailure);
+    notifyFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.failureAlertError' });
+    notifyFailure.next(failed);
+
+    const receive = new sfn.Pass(this, 'Receive the event', {
+      comment: 'Keep the raw event under $.event so the failure path can quote it.',
+      parameters: { 'event.$': '$' },
+    });
+
+    const intake = new tasks.LambdaInvoke(this, 'Read the event', {
+      comment: 'Validate the event into an incident and the keys it names. Drops the raw event from the state.',
+      lambdaFunction: props.intake,
+      payload: sfn.TaskInput.fromObject({ 'event.$': '$.event' }),
+      payloadResponseOnly: true,
+      resultSelector: { 'intake.$': '$' },
+      resultPath: '$',
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(intake);
+    intake.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const containKey = new tasks.LambdaInvoke(this, 'Contain the key', {
+      comment: 'Find the owner, decide by policy, deactivate, revoke sessions. De-duplicated per account and key.',
+      lambdaFunction: props.contain,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(containKey);
+    // Another execution is containing the same key right now: wait for its result.
+    containKey.addRetry({
+      errors: ['IdempotencyAlreadyInProgressError'],
+      interval: Duration.seconds(2),
+      maxAttempts: 8,
+      backoffRate: 1.5,
+    });
+    const recordFailure = new sfn.Pass(this, 'Record that the key was not contained', {
+      comment: 'One key failing must not stop the others; the alert reports it and the execution then fails.',
+      parameters: {
+        'accessKeyId.$': '$.key.accessKeyId',
+        'incidentId.$': '$.incident.incidentId',
+        owner: { type: 'unknown' },
+        decision: 'failed',
+        reason: 'The Contain step failed for this key; the key may still be active.',
+        actions: [],
+        'error.$': '$.error.Error',
+        'cause.$': '$.error.Cause',
+      },
+    });
+    containKey.addCatch(recordFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const containEach = new sfn.Map(this, 'Contain each exposed key', {
+      comment: 'One branch per key named by the event.',
+      itemsPath: '$.intake.keys',
+      itemSelector: { 'incident.$': '$.intake.incident', 'key.$': '$$.Map.Item.Value' },
+      maxConcurrency: props.maxConcurrentKeys ?? 5,
+      resultPath: '$.containment',
+    });
+    containEach.itemProcessor(containKey);
+    containEach.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const alert = new tasks.LambdaInvoke(this, 'Send the containment alert', {
+      comment: 'The first message, right after containment. Sent once per incident.',
+      lambdaFunction: props.alert,
+      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
+      payloadResponseOnly: true,
+      resultPath: '$.alert',
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(alert);
+    alert.addRetry({ errors: ['IdempotencyAlreadyInProgressError'], interval: Duration.seconds(2), maxAttempts: 5 });
+    alert.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const done = new sfn.Succeed(this, 'Response complete');
+    const notAllContained = new sfn.Fail(this, 'A key was not contained', {
+      comment: 'The alert already said which key and why; failing the execution raises the alarm too.',
+      error: 'KeyNotContained',
+      cause: 'At least one key failed, was refused, or needs a person; see the alert.',
+    });
+    const checkOutcome = new sfn.Choice(this, 'Was every key handled?')
+      .when(sfn.Condition.booleanEquals('$.alert.allHandled', false), notAllContained)
+      .otherwise(done);
+
+    const definition = receive.next(intake).next(containEach).next(alert).next(checkOutcome);
+
+    this.stateMachine = new sfn.StateMachine(this, 'RespondToExposedKey', {
+      comment: 'Respond to an exposed AWS access key: contain it first, then alert.',
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      queryLanguage: sfn.QueryLanguage.JSON_PATH,
+      timeout: Duration.minutes(30),
+      tracingEnabled: true,
+      logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+    const role = this.stateMachine.role;
+    for (const fn of [props.intake, props.contain, props.alert, props.notifyFailure]) {
+      const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
+      Validations.of(role).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
+        reason: 'CDK grants lambda:InvokeFunction on the function and its versions (:*); only the responder\'s own functions.',
+      });
+    }
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing (PutTraceSegments, GetSamplingRules, ...) and log delivery support no resource-level permissions.',
+    });
+  }
+
+  /** A log group whose name Step Functions accepts without growing the account's resource policy. */
+  static logGroup(scope: Construct, id: string): logs.LogGroup {
+    return new logs.LogGroup(scope, id, {
+      logGroupName: `/aws/vendedlogs/states/${Stack.of(scope).stackName}-respond-to-exposed-key`,
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+  }
+}
+
+function retryTransient(task: tasks.LambdaInvoke): void {
+  // Full jitter spreads the retries of parallel branches that IAM throttled together.
+  task.addRetry({
+    errors: TRANSIENT,
+    interval: Duration.seconds(2),
+    maxAttempts: 4,
+    backoffRate: 2,
+    jitterStrategy: sfn.JitterType.FULL,
+  });
+}
