@@ -19,12 +19,19 @@ export class BackupRegionStack extends Stack {
     const primaryBus = events.EventBus.fromEventBusArn(
       this,
       'PrimaryBus',
-      this.formatArn({ service: 'events', region: props.primaryRegion, resource: 'event-bus', resourceName: 'default' }),
+      this.formatArn({
+        service: 'events',
+        region: props.primaryRegion,
+        resource: 'event-bus',
+        resourceName: 'default',
+      }),
     );
     new events.Rule(this, 'ForwardHealthRiskEvents', {
       description: `Forwards leaked-credential Health events to ${props.primaryRegion}, where the responder runs`,
       eventPattern: healthEventPattern,
-      targets: [new targets.EventBus(primaryBus, deliveryOptions(deadLetterQueue(this, 'UndeliveredEvents')))],
+      targets: [
+        new targets.EventBus(primaryBus, deliveryOptions(deadLetterQueue(this, 'UndeliveredEvents'))),
+      ],
     });
   }
 }

@@ -40,17 +40,28 @@ const EMAIL = /^[^@\s,]+@[^@\s,]+\.[^@\s,]+$/;
 
 const bool = z.union([z.boolean(), z.enum(['true', 'false']).transform((v) => v === 'true')]);
 const int = (min: number, max: number) =>
-  z.union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)]).pipe(
-    z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
-  );
-const list = z.union([z.array(z.string()), z.string().transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))]);
+  z
+    .union([z.number(), z.string().regex(/^\d+$/, 'must be a whole number').transform(Number)])
+    .pipe(z.number().int().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`));
+const list = z.union([
+  z.array(z.string()),
+  z.string().transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  ),
+]);
 const jsonObject = z.union([
   z.record(z.string(), z.unknown()),
   z.string().transform((v, ctx) => {
     try {
       return JSON.parse(v) as unknown;
     } catch {
-      ctx.addIssue({ code: 'custom', message: 'must be a JSON object like {"workspaceId":"T0...","channelId":"C0..."}' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a JSON object like {"workspaceId":"T0...","channelId":"C0..."}',
+      });
       return z.NEVER;
     }
   }),
@@ -63,8 +74,12 @@ const schema = z.object({
   slack: jsonObject
     .pipe(
       z.object({
-        workspaceId: z.string().regex(/^[A-Z0-9]{9,15}$/, 'workspaceId must be the Slack workspace ID (e.g. T01ABCDEF)'),
-        channelId: z.string().regex(/^[A-Z0-9]{9,15}$/, 'channelId must be the Slack channel ID (e.g. C01ABCDEF)'),
+        workspaceId: z
+          .string()
+          .regex(/^[A-Z0-9]{9,15}$/, 'workspaceId must be the Slack workspace ID (e.g. T01ABCDEF)'),
+        channelId: z
+          .string()
+          .regex(/^[A-Z0-9]{9,15}$/, 'channelId must be the Slack channel ID (e.g. C01ABCDEF)'),
       }),
     )
     .optional(),
@@ -73,13 +88,19 @@ const schema = z.object({
   loginProfile: z.enum(['keep', 'delete']).default('keep'),
   lookbackDays: int(1, 90).default(90),
   regions: z
-    .union([z.literal('all-enabled'), list.pipe(z.array(z.string().regex(REGION, 'each entry must be a region such as eu-west-1')).min(1))])
+    .union([
+      z.literal('all-enabled'),
+      list.pipe(z.array(z.string().regex(REGION, 'each entry must be a region such as eu-west-1')).min(1)),
+    ])
     .default('all-enabled'),
   exemptTag: z.string().regex(TAG_KEY, 'must be an IAM tag key').optional(),
   evidenceRetentionDays: int(1, 3650).default(400),
   primaryRegion: z.string().regex(REGION, 'must be a region such as us-east-1').default('us-east-1'),
   backupRegion: z
-    .union([z.literal('none').transform(() => undefined), z.string().regex(REGION, "must be a region such as us-west-2, or 'none'")])
+    .union([
+      z.literal('none').transform(() => undefined),
+      z.string().regex(REGION, "must be a region such as us-west-2, or 'none'"),
+    ])
     .default('us-west-2'),
   drills: bool.default(false),
   canaryTag: z.string().regex(TAG_KEY, 'must be an IAM tag key').default('exposed-key-responder:canary'),
@@ -96,7 +117,9 @@ export class ConfigError extends Error {
 
 /** Validates raw context values; `read(key)` is `app.node.tryGetContext` in bin/app.ts. */
 export function parseConfig(read: (key: string) => unknown): ResponderConfig {
-  const raw = Object.fromEntries(CONFIG_KEYS.map((key) => [key, read(key)]).filter(([, v]) => v !== undefined && v !== ''));
+  const raw = Object.fromEntries(
+    CONFIG_KEYS.map((key) => [key, read(key)]).filter(([, v]) => v !== undefined && v !== ''),
+  );
   const result = schema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
@@ -104,7 +127,9 @@ export function parseConfig(read: (key: string) => unknown): ResponderConfig {
       const accepted = ACCEPTED[key as keyof ResponderConfig];
       return `  context '${key}' = ${JSON.stringify(raw[key])}: ${issue.message}${accepted ? ` (accepted: ${accepted})` : ''}`;
     });
-    throw new ConfigError(`Invalid configuration:\n${problems.join('\n')}\nSet it with -c key=value or in cdk.json "context".`);
+    throw new ConfigError(
+      `Invalid configuration:\n${problems.join('\n')}\nSet it with -c key=value or in cdk.json "context".`,
+    );
   }
   const config = result.data as ResponderConfig;
   if (config.backupRegion === config.primaryRegion) {

@@ -29,6 +29,8 @@ export class ResponderFunction extends nodejs.NodejsFunction {
   /** The TypeScript entry, so the local runner can call the same code the bundle contains. */
   public readonly entryFile: string;
   public readonly step: string;
+  /** The function's own role (never shared), where its permissions and their nag acknowledgements go. */
+  public readonly executionRole: iam.Role;
 
   constructor(scope: Construct, id: string, props: ResponderFunctionProps) {
     const entry = path.join(__dirname, '..', 'lambdas', props.step, 'handler.ts');
@@ -79,16 +81,22 @@ export class ResponderFunction extends nodejs.NodejsFunction {
     });
     this.entryFile = entry;
     this.step = props.step;
+    this.executionRole = role;
 
     const policy = role.node.tryFindChild('DefaultPolicy');
     if (policy) {
       Validations.of(policy).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::<' + Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup) + '.Arn>:log-stream:*]',
-        reason: 'Log streams are created by Lambda at run time with generated names; the grant is limited to this function\'s own log group.',
+        id:
+          'AwsSolutions-IAM5[Resource::<' +
+          Stack.of(this).getLogicalId(logGroup.node.defaultChild as logs.CfnLogGroup) +
+          '.Arn>:log-stream:*]',
+        reason:
+          "Log streams are created by Lambda at run time with generated names; the grant is limited to this function's own log group.",
       });
       Validations.of(policy).acknowledge({
         id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions (Tracing.ACTIVE adds them).',
+        reason:
+          'X-Ray PutTraceSegments and PutTelemetryRecords support no resource-level permissions (Tracing.ACTIVE adds them).',
       });
     }
   }

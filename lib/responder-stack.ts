@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -78,14 +78,24 @@ export class ResponderStack extends Stack {
     this.grantLeastPrivilege({ intake, contain, alert, notifyFailure }, table, config);
     for (const fn of [alert, notifyFailure]) {
       topic.grantPublish(fn);
-      Validations.of(fn.role!).acknowledge({
+      Validations.of(fn.executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-        reason: "Publishing to the encrypted topic needs GenerateDataKey*; the grant is limited to the topic's own key.",
+        reason:
+          "Publishing to the encrypted topic needs GenerateDataKey*; the grant is limited to the topic's own key.",
       });
     }
 
-    this.workflow = new Workflow(this, 'Workflow', { intake, contain, alert, notifyFailure, logGroup: stateMachineLogs });
-    this.triggers = new Triggers(this, 'Triggers', { stateMachine: this.workflow.stateMachine, drills: config.drills });
+    this.workflow = new Workflow(this, 'Workflow', {
+      intake,
+      contain,
+      alert,
+      notifyFailure,
+      logGroup: stateMachineLogs,
+    });
+    this.triggers = new Triggers(this, 'Triggers', {
+      stateMachine: this.workflow.stateMachine,
+      drills: config.drills,
+    });
 
     this.addAlarms();
   }
@@ -95,12 +105,20 @@ export class ResponderStack extends Stack {
    * responder runs as roles, so it can never change its own permissions.
    */
   private grantLeastPrivilege(
-    fns: { intake: ResponderFunction; contain: ResponderFunction; alert: ResponderFunction; notifyFailure: ResponderFunction },
+    fns: {
+      intake: ResponderFunction;
+      contain: ResponderFunction;
+      alert: ResponderFunction;
+      notifyFailure: ResponderFunction;
+    },
     table: dynamodb.Table,
     config: ResponderConfig,
   ): void {
-    const users = this.formatArn({ service: 'iam', region: '', resource: 'user', resourceName: '*' });
-    fns.intake.addToRolePolicy(new iam.PolicyStatement({ actions: ['iam:ListAccessKeys'], resources: [users] }));
+    // Pseudo parameters rather than the stack's account, so the policy (and its nag acknowledgement) reads the same in every account.
+    const users = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:user/*`;
+    fns.intake.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['iam:ListAccessKeys'], resources: [users] }),
+    );
 
     const containWrites = ['iam:UpdateAccessKey'];
     if (config.revokeSessions) containWrites.push('iam:PutUserPolicy');
@@ -111,26 +129,35 @@ export class ResponderStack extends Stack {
         resources: [users],
       }),
     );
-    fns.contain.addToRolePolicy(new iam.PolicyStatement({ actions: ['iam:GetAccountSummary'], resources: ['*'] }));
+    fns.contain.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['iam:GetAccountSummary'], resources: ['*'] }),
+    );
 
-    const idempotency = ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
+    const idempotency = [
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    ];
     for (const fn of [fns.contain, fns.alert]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: idempotency, resources: [table.tableArn] }));
     }
 
     const userWildcard = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]`;
-    Validations.of(fns.intake.role!).acknowledge({
+    Validations.of(fns.intake.executionRole).acknowledge({
       id: userWildcard,
-      reason: 'The leaked key can belong to any IAM user of the account; ListAccessKeys is read-only and limited to users.',
+      reason:
+        'The leaked key can belong to any IAM user of the account; ListAccessKeys is read-only and limited to users.',
     });
-    Validations.of(fns.contain.role!).acknowledge({
+    Validations.of(fns.contain.executionRole).acknowledge({
       id: userWildcard,
       reason:
         'The leaked key can belong to any IAM user; the writes (UpdateAccessKey, PutUserPolicy, DeleteLoginProfile) are limited to users, never roles, so the responder cannot change its own permissions.',
     });
-    Validations.of(fns.contain.role!).acknowledge({
+    Validations.of(fns.contain.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'iam:GetAccountSummary (root-key detection) and X-Ray writes support no resource-level permissions.',
+      reason:
+        'iam:GetAccountSummary (root-key detection) and X-Ray writes support no resource-level permissions.',
     });
   }
 
@@ -138,12 +165,22 @@ export class ResponderStack extends Stack {
     const action = new actions.SnsAction(this.notifications.topic);
     const sm = this.workflow.stateMachine;
     const alarms: [string, cloudwatch.IMetric, string][] = [
-      ['ExecutionsFailed', sm.metricFailed({ period: Duration.minutes(1) }), 'A response failed: a leaked key may still be active.'],
+      [
+        'ExecutionsFailed',
+        sm.metricFailed({ period: Duration.minutes(1) }),
+        'A response failed: a leaked key may still be active.',
+      ],
       ['ExecutionsTimedOut', sm.metricTimedOut({ period: Duration.minutes(1) }), 'A response timed out.'],
-      ['ExecutionsAborted', sm.metricAborted({ period: Duration.minutes(1) }), 'A response was aborted by hand.'],
+      [
+        'ExecutionsAborted',
+        sm.metricAborted({ period: Duration.minutes(1) }),
+        'A response was aborted by hand.',
+      ],
       [
         'UndeliveredEvents',
-        this.triggers.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+        this.triggers.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          period: Duration.minutes(1),
+        }),
         'A leaked-key event could not start the workflow: it waits in the dead-letter queue.',
       ],
     ];

@@ -46,7 +46,8 @@ export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
   });
   Validations.of(queue).acknowledge({
     id: 'AwsSolutions-SQS3',
-    reason: 'This queue is itself the dead-letter queue of the EventBridge targets; an alarm watches its depth.',
+    reason:
+      'This queue is itself the dead-letter queue of the EventBridge targets; an alarm watches its depth.',
   });
   return queue;
 }

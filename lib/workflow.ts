@@ -59,19 +59,22 @@ export class Workflow extends Construct {
     });
 
     const intake = new tasks.LambdaInvoke(this, 'Read the event', {
-      comment: 'Validate the event into an incident and the keys it names. Drops the raw event from the state.',
+      comment:
+        'Validate the event into an incident and the keys it names. Drops the raw event from the state.',
       lambdaFunction: props.intake,
       payload: sfn.TaskInput.fromObject({ 'event.$': '$.event' }),
       payloadResponseOnly: true,
+      // The result replaces the state (the default ResultPath). Not written as resultPath '$':
+      // aws-local-stepfunctions 3.0 stores that under a key named "$" instead of replacing the state.
       resultSelector: { 'intake.$': '$' },
-      resultPath: '$',
       retryOnServiceExceptions: false,
     });
     retryTransient(intake);
     intake.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const containKey = new tasks.LambdaInvoke(this, 'Contain the key', {
-      comment: 'Find the owner, decide by policy, deactivate, revoke sessions. De-duplicated per account and key.',
+      comment:
+        'Find the owner, decide by policy, deactivate, revoke sessions. De-duplicated per account and key.',
       lambdaFunction: props.contain,
       payloadResponseOnly: true,
       retryOnServiceExceptions: false,
@@ -118,7 +121,11 @@ export class Workflow extends Construct {
       retryOnServiceExceptions: false,
     });
     retryTransient(alert);
-    alert.addRetry({ errors: ['IdempotencyAlreadyInProgressError'], interval: Duration.seconds(2), maxAttempts: 5 });
+    alert.addRetry({
+      errors: ['IdempotencyAlreadyInProgressError'],
+      interval: Duration.seconds(2),
+      maxAttempts: 5,
+    });
     alert.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const done = new sfn.Succeed(this, 'Response complete');
@@ -147,12 +154,14 @@ export class Workflow extends Construct {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
-        reason: 'CDK grants lambda:InvokeFunction on the function and its versions (:*); only the responder\'s own functions.',
+        reason:
+          "CDK grants lambda:InvokeFunction on the function and its versions (:*); only the responder's own functions.",
       });
     }
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason: 'X-Ray tracing (PutTraceSegments, GetSamplingRules, ...) and log delivery support no resource-level permissions.',
+      reason:
+        'X-Ray tracing (PutTraceSegments, GetSamplingRules, ...) and log delivery support no resource-level permissions.',
     });
   }
 

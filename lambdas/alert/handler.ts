@@ -32,9 +32,18 @@ async function sendAlert(input: AlertInput): Promise<AlertOutput> {
   const rendered = renderContainmentAlert(input.intake, input.containment);
   try {
     const out = await sns.send(
-      new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: rendered.subject, Message: rendered.message }),
+      new PublishCommand({
+        TopicArn: required('ALERT_TOPIC_ARN'),
+        Subject: rendered.subject,
+        Message: rendered.message,
+      }),
     );
-    return { sent: true, messageId: out.MessageId ?? '', subject: rendered.subject, allHandled: rendered.allHandled };
+    return {
+      sent: true,
+      messageId: out.MessageId ?? '',
+      subject: rendered.subject,
+      allHandled: rendered.allHandled,
+    };
   } catch (error) {
     throw classifyAwsError('sns:Publish', error, 'The containment alert was not sent.');
   }
@@ -50,7 +59,10 @@ function idempotentSend() {
       expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
     });
     const send = makeIdempotent(sendAlert, {
-      persistenceStore: new DynamoDBPersistenceLayer({ tableName: required('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamodb }),
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: required('IDEMPOTENCY_TABLE'),
+        awsSdkV3Client: dynamodb,
+      }),
       config,
       keyPrefix: 'containment-alert',
     });

@@ -20,7 +20,15 @@ const LABEL: Record<Decision, string> = {
 };
 
 /** Worst first: the subject shows the decision that most needs a human. */
-const URGENCY: Decision[] = ['failed', 'manual-required', 'foreign-account', 'notify-only', 'not-found', 'dry-run', 'contained'];
+const URGENCY: Decision[] = [
+  'failed',
+  'manual-required',
+  'foreign-account',
+  'notify-only',
+  'not-found',
+  'dry-run',
+  'contained',
+];
 
 const SUBJECT_TAG: Record<Decision, string> = {
   failed: 'FAILED',
@@ -96,7 +104,8 @@ function buildSubject(
   let text: string;
   if (fresh.length === 1) {
     const r = fresh[0];
-    const who = r.owner.type === 'root' ? 'root user' : r.owner.userName ? `user ${r.owner.userName}` : 'unknown owner';
+    const who =
+      r.owner.type === 'root' ? 'root user' : r.owner.userName ? `user ${r.owner.userName}` : 'unknown owner';
     text = `[${drill}${SUBJECT_TAG[r.decision]}] Leaked key ${r.accessKeyId} (${who}) in ${incident.accountId}`;
   } else if (fresh.length > 1 && worst) {
     text = `[${drill}${SUBJECT_TAG[worst]}] ${fresh.length} leaked keys in ${incident.accountId}`;
@@ -111,14 +120,18 @@ function buildSubject(
 }
 
 export function asSubject(text: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: stripping control characters is the point
   const ascii = text.replace(/[^\x20-\x7E]/g, '?');
   return ascii.length > MAX_SUBJECT ? `${ascii.slice(0, MAX_SUBJECT - 3)}...` : ascii;
 }
 
 function headline(incident: Incident, fresh: ContainmentResult[]): string[] {
   return fresh.map((r) => {
-    const who = r.owner.type === 'root' ? 'the ROOT user' : r.owner.userName ? `IAM user ${r.owner.userName}` : 'no known owner';
+    const who =
+      r.owner.type === 'root'
+        ? 'the ROOT user'
+        : r.owner.userName
+          ? `IAM user ${r.owner.userName}`
+          : 'no known owner';
     const when = r.containedAt
       ? ` at ${r.containedAt}, ${secondsBetween(incident.detectedAt, r.containedAt)} after AWS detected it`
       : '';
@@ -129,13 +142,19 @@ function headline(incident: Incident, fresh: ContainmentResult[]): string[] {
 function keySection(result: ContainmentResult, incident: Incident): string[] {
   const lines = [`KEY ${result.accessKeyId}`];
   const owner =
-    result.owner.type === 'root' ? 'root user' : result.owner.userName ? `IAM user ${result.owner.userName}` : 'unknown';
+    result.owner.type === 'root'
+      ? 'root user'
+      : result.owner.userName
+        ? `IAM user ${result.owner.userName}`
+        : 'unknown';
   lines.push(`  Owner:     ${owner}`);
   lines.push(`  Decision:  ${LABEL[result.decision]}. ${result.reason}`);
   if (result.error) lines.push(`  Error:     ${result.error}${result.cause ? `: ${result.cause}` : ''}`);
   if (result.keyStatusAfter) lines.push(`  Status now: ${result.keyStatusAfter}`);
   if (result.containedAt) {
-    lines.push(`  Contained: ${result.containedAt} (${secondsBetween(incident.detectedAt, result.containedAt)} after detection)`);
+    lines.push(
+      `  Contained: ${result.containedAt} (${secondsBetween(incident.detectedAt, result.containedAt)} after detection)`,
+    );
   }
   if (result.actions.length) {
     lines.push('  Actions:');
@@ -181,7 +200,9 @@ function nextSteps(incident: Incident, fresh: ContainmentResult[]): string[] {
     'AWS opens a support case about the exposure: answer it within five days, or the account can be suspended. Say what was contained and when.',
   );
   if (incident.exposedUrl) {
-    steps.push(`Remove the secret from ${incident.exposedUrl}, including its history: it stays valid for anyone who copied it.`);
+    steps.push(
+      `Remove the secret from ${incident.exposedUrl}, including its history: it stays valid for anyone who copied it.`,
+    );
   }
   steps.forEach((s, i) => {
     lines.push(`${i + 1}. ${s}`);

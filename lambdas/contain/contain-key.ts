@@ -9,7 +9,13 @@ import {
   PutUserPolicyCommand,
   UpdateAccessKeyCommand,
 } from '@aws-sdk/client-iam';
-import { AccessDeniedError, classifyAwsError, DrillNotAllowedError, describeError, isAccessDenied } from '../shared/errors';
+import {
+  AccessDeniedError,
+  classifyAwsError,
+  DrillNotAllowedError,
+  describeError,
+  isAccessDenied,
+} from '../shared/errors';
 import type { ActionRecord, ContainmentResult, ExposedKey, Incident } from '../shared/types';
 
 export interface ContainSettings {
@@ -151,15 +157,21 @@ export async function containKey(
     try {
       const detail = await step.run(iam);
       actions.push({ action: step.action, target: step.target, at, ok: true, ...(detail ? { detail } : {}) });
-      if (step.action === 'iam:UpdateAccessKey') containedAt = at;
+      // Contained from the moment IAM accepted the change, not from when it was asked.
+      if (step.action === 'iam:UpdateAccessKey') containedAt = now().toISOString();
     } catch (error) {
       actions.push({ action: step.action, target: step.target, at, ok: false, error: describeError(error) });
       if (step.essential) {
         // Without the deactivation the key is still live: fail loudly with what was done so far.
-        const named = classifyAwsError(step.action, error, `Key ${accessKeyId} of user ${userName} is still ACTIVE.`);
+        const named = classifyAwsError(
+          step.action,
+          error,
+          `Key ${accessKeyId} of user ${userName} is still ACTIVE.`,
+        );
         throw named;
       }
-      if (!isAccessDenied(error)) throw classifyAwsError(step.action, error, `Key ${accessKeyId} is already inactive.`);
+      if (!isAccessDenied(error))
+        throw classifyAwsError(step.action, error, `Key ${accessKeyId} is already inactive.`);
       manualSteps.push(step.manual);
     }
   }
@@ -191,7 +203,12 @@ interface PlannedAction {
   run(iam: IAMClient): Promise<string | undefined>;
 }
 
-function planActions(settings: ContainSettings, userName: string, accessKeyId: string, now: Date): PlannedAction[] {
+function planActions(
+  settings: ContainSettings,
+  userName: string,
+  accessKeyId: string,
+  now: Date,
+): PlannedAction[] {
   const plan: PlannedAction[] = [
     {
       action: 'iam:UpdateAccessKey',
@@ -200,7 +217,9 @@ function planActions(settings: ContainSettings, userName: string, accessKeyId: s
       manual: `aws iam update-access-key --user-name ${userName} --access-key-id ${accessKeyId} --status Inactive`,
       run: async (client) => {
         // UserName is mandatory here: without it IAM acts on the caller's own keys.
-        await client.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }));
+        await client.send(
+          new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: accessKeyId, Status: 'Inactive' }),
+        );
         return 'Status=Inactive';
       },
     },
@@ -214,7 +233,11 @@ function planActions(settings: ContainSettings, userName: string, accessKeyId: s
       manual: `aws iam put-user-policy --user-name ${userName} --policy-name ${settings.revokePolicyName} --policy-document '${document}'`,
       run: async (client) => {
         await client.send(
-          new PutUserPolicyCommand({ UserName: userName, PolicyName: settings.revokePolicyName, PolicyDocument: document }),
+          new PutUserPolicyCommand({
+            UserName: userName,
+            PolicyName: settings.revokePolicyName,
+            PolicyDocument: document,
+          }),
         );
         return `denies every session token issued before ${now.toISOString()}`;
       },
@@ -278,7 +301,10 @@ async function findOwner(iam: IAMClient, accessKeyId: string): Promise<Owner> {
     userName = out.UserName;
   } catch (error) {
     if (error instanceof NoSuchEntityException || (error as { name?: string }).name === 'NoSuchEntity') {
-      return { type: 'unknown', why: `IAM knows no key ${accessKeyId} in this account (already deleted, or never existed). Nothing was changed.` };
+      return {
+        type: 'unknown',
+        why: `IAM knows no key ${accessKeyId} in this account (already deleted, or never existed). Nothing was changed.`,
+      };
     }
     if (isAccessDenied(error)) {
       throw new AccessDeniedError(
@@ -298,7 +324,10 @@ async function findOwner(iam: IAMClient, accessKeyId: string): Promise<Owner> {
   };
 }
 
-async function listKeys(iam: IAMClient, userName: string): Promise<{ accessKeyId: string; status: 'Active' | 'Inactive' }[]> {
+async function listKeys(
+  iam: IAMClient,
+  userName: string,
+): Promise<{ accessKeyId: string; status: 'Active' | 'Inactive' }[]> {
   const keys: { accessKeyId: string; status: 'Active' | 'Inactive' }[] = [];
   let marker: string | undefined;
   do {
@@ -306,7 +335,8 @@ async function listKeys(iam: IAMClient, userName: string): Promise<{ accessKeyId
       iam.send(new ListAccessKeysCommand({ UserName: userName, Marker: marker })),
     );
     for (const k of page.AccessKeyMetadata ?? []) {
-      if (k.AccessKeyId) keys.push({ accessKeyId: k.AccessKeyId, status: k.Status === 'Inactive' ? 'Inactive' : 'Active' });
+      if (k.AccessKeyId)
+        keys.push({ accessKeyId: k.AccessKeyId, status: k.Status === 'Inactive' ? 'Inactive' : 'Active' });
     }
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);
@@ -317,7 +347,9 @@ async function listTags(iam: IAMClient, userName: string): Promise<Record<string
   const tags: Record<string, string> = {};
   let marker: string | undefined;
   do {
-    const page = await call('iam:ListUserTags', () => iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker })));
+    const page = await call('iam:ListUserTags', () =>
+      iam.send(new ListUserTagsCommand({ UserName: userName, Marker: marker })),
+    );
     for (const tag of page.Tags ?? []) if (tag.Key) tags[tag.Key] = tag.Value ?? '';
     marker = page.IsTruncated ? page.Marker : undefined;
   } while (marker);

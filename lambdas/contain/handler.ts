@@ -28,7 +28,9 @@ interface ClaimedContainment {
  */
 function claimFor(incident: Incident, key: ExposedKey): string {
   const base = `${incident.accountId}#${key.accessKeyId}`;
-  return incident.trigger === 'drill' || incident.trigger === 'manual' ? `${base}#${incident.notificationId}` : base;
+  return incident.trigger === 'drill' || incident.trigger === 'manual'
+    ? `${base}#${incident.notificationId}`
+    : base;
 }
 
 interface Idempotent {
@@ -41,7 +43,10 @@ let idempotent: Idempotent | undefined;
 function idempotentContain(): Idempotent {
   if (!idempotent) {
     const settings = env();
-    const config = new IdempotencyConfig({ eventKeyJmesPath: 'claim', expiresAfterSeconds: settings.DEDUPE_WINDOW_SECONDS });
+    const config = new IdempotencyConfig({
+      eventKeyJmesPath: 'claim',
+      expiresAfterSeconds: settings.DEDUPE_WINDOW_SECONDS,
+    });
     const contain = makeIdempotent(
       async ({ incident, key }: ClaimedContainment) =>
         containKey(

@@ -26,7 +26,10 @@ export async function intake(raw: unknown, options: ParseOptions, iam: IAMClient
   } else if (active.length === 1) {
     keys.push({ accessKeyId: active[0], reportedUserName: quarantinedUser });
   } else if (active.length === 0) {
-    rejected.push({ value: quarantinedUser, reason: 'AWS quarantined this user, which has no active access key left' });
+    rejected.push({
+      value: quarantinedUser,
+      reason: 'AWS quarantined this user, which has no active access key left',
+    });
   } else {
     ambiguous.push({ userName: quarantinedUser, activeAccessKeyIds: active });
   }

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from '@aws-lambda-powertools/parser';
 import * as z from 'zod/mini';
+import { InvalidEventError } from '../shared/errors';
 import {
   ACCESS_KEY_ID,
   CONSOLE_COMPROMISE_EVENT_CODE,
@@ -9,7 +10,6 @@ import {
   QUARANTINE_POLICY_ARN_PREFIX,
   TEMPORARY_KEY_ID,
 } from '../shared/event-codes';
-import { InvalidEventError } from '../shared/errors';
 import type { ExposedKey, Incident, RejectedEntity, Trigger } from '../shared/types';
 
 /**
@@ -46,7 +46,9 @@ const healthDetailSchema = z.object({
   affectedEntities: z._default(
     z
       .array(z.looseObject({ entityValue: z.unknown() }))
-      .check(z.maxLength(MAX_ENTITIES, `more than ${MAX_ENTITIES} affected entities; AWS pages larger events`)),
+      .check(
+        z.maxLength(MAX_ENTITIES, `more than ${MAX_ENTITIES} affected entities; AWS pages larger events`),
+      ),
     [],
   ),
   eventMetadata: z.optional(
@@ -89,7 +91,13 @@ type HealthEvent = z.infer<typeof healthEventSchema>;
 type QuarantineEvent = z.infer<typeof quarantineEventSchema>;
 
 export type ParsedEvent =
-  | { kind: 'health'; incident: Incident; keys: ExposedKey[]; rejected: RejectedEntity[]; consoleUsers: string[] }
+  | {
+      kind: 'health';
+      incident: Incident;
+      keys: ExposedKey[];
+      rejected: RejectedEntity[];
+      consoleUsers: string[];
+    }
   | { kind: 'quarantine'; incident: Incident; quarantinedUser: string };
 
 export interface ParseOptions {
@@ -148,7 +156,9 @@ function parseHealth(raw: object, options: ParseOptions): ParsedEvent {
     deliveredInRegion: event.region,
     backupCopy:
       detail.backupEvent !== undefined ||
-      (options.primaryRegion !== undefined && event.region !== options.primaryRegion && event.region !== 'global'),
+      (options.primaryRegion !== undefined &&
+        event.region !== options.primaryRegion &&
+        event.region !== 'global'),
   });
 
   const { keys, rejected, consoleUsers } = collectEntities(event);
@@ -184,7 +194,8 @@ function collectEntities(event: HealthEvent): {
     }
     const value = candidate.trim();
     if (ACCESS_KEY_ID.test(value)) {
-      if (!keys.has(value)) keys.set(value, { accessKeyId: value, ...(reportedUserName ? { reportedUserName } : {}) });
+      if (!keys.has(value))
+        keys.set(value, { accessKeyId: value, ...(reportedUserName ? { reportedUserName } : {}) });
     } else if (TEMPORARY_KEY_ID.test(value)) {
       rejected.push({
         value,
@@ -196,14 +207,21 @@ function collectEntities(event: HealthEvent): {
     } else if (value.length === 0) {
       rejected.push({ value: '', reason: 'empty entity value' });
     } else {
-      rejected.push({ value: truncate(value), reason: 'not an access key ID (AKIA followed by 16 letters or digits)' });
+      rejected.push({
+        value: truncate(value),
+        reason: 'not an access key ID (AKIA followed by 16 letters or digits)',
+      });
     }
   }
   return { keys: [...keys.values()], rejected: dedupeRejected(rejected), consoleUsers: [...consoleUsers] };
 }
 
 function parseQuarantine(raw: object, options: ParseOptions): ParsedEvent {
-  const event: QuarantineEvent = validate(quarantineEventSchema, raw, "AWS quarantine (CloudTrail AttachUserPolicy) event");
+  const event: QuarantineEvent = validate(
+    quarantineEventSchema,
+    raw,
+    'AWS quarantine (CloudTrail AttachUserPolicy) event',
+  );
   const detail = event.detail;
   if (!detail.requestParameters.policyArn.startsWith(QUARANTINE_POLICY_ARN_PREFIX)) {
     throw new InvalidEventError(
@@ -216,7 +234,9 @@ function parseQuarantine(raw: object, options: ParseOptions): ParsedEvent {
     );
   }
   if (detail.errorCode) {
-    throw new InvalidEventError(`The quarantine AttachUserPolicy failed (${truncate(detail.errorCode)}); nothing to act on.`);
+    throw new InvalidEventError(
+      `The quarantine AttachUserPolicy failed (${truncate(detail.errorCode)}); nothing to act on.`,
+    );
   }
   const incident = makeIncident({
     trigger: 'quarantine',
@@ -244,14 +264,21 @@ function validate<T extends z.ZodMiniType>(schema: T, raw: unknown, what: string
   const issues = (result.error.cause as { path?: readonly unknown[]; message: string }[] | undefined) ?? [];
   const problems = issues
     .slice(0, 5)
-    .map((issue) => `${issue.path?.length ? issue.path.map(pathSegment).join('.') : '(event)'}: ${issue.message}`)
+    .map(
+      (issue) =>
+        `${issue.path?.length ? issue.path.map(pathSegment).join('.') : '(event)'}: ${issue.message}`,
+    )
     .join('; ');
   const more = issues.length > 5 ? ` (and ${issues.length - 5} more)` : '';
-  throw new InvalidEventError(`The ${what} is malformed: ${problems || result.error.message}${more}. Nothing was changed.`);
+  throw new InvalidEventError(
+    `The ${what} is malformed: ${problems || result.error.message}${more}. Nothing was changed.`,
+  );
 }
 
 function pathSegment(segment: unknown): string {
-  return typeof segment === 'object' && segment !== null && 'key' in segment ? String(segment.key) : String(segment);
+  return typeof segment === 'object' && segment !== null && 'key' in segment
+    ? String(segment.key)
+    : String(segment);
 }
 
 function metadataAccount(event: HealthEvent): string | undefined {
@@ -277,7 +304,9 @@ function dedupeRejected(rejected: RejectedEntity[]): RejectedEntity[] {
 }
 
 function truncate(value: string): string {
-  return value.length > SHOWN_VALUE_LENGTH ? `${value.slice(0, SHOWN_VALUE_LENGTH)}...(${value.length} chars)` : value;
+  return value.length > SHOWN_VALUE_LENGTH
+    ? `${value.slice(0, SHOWN_VALUE_LENGTH)}...(${value.length} chars)`
+    : value;
 }
 
 function describe(value: unknown): string {

@@ -12,7 +12,10 @@ export interface NotifyFailureInput {
 }
 
 /** The failure path: says what was and was not done. Sends even when the state is half-built. */
-export const handler = async (input: NotifyFailureInput, context?: Context): Promise<{ messageId: string }> => {
+export const handler = async (
+  input: NotifyFailureInput,
+  context?: Context,
+): Promise<{ messageId: string }> => {
   if (context) logger.addContext(context);
   const { subject, message } = renderFailureAlert(input?.state ?? {}, {
     executionId: input?.executionId,
@@ -20,9 +23,15 @@ export const handler = async (input: NotifyFailureInput, context?: Context): Pro
   });
   logger.error('Response failed', { subject, error: input?.state?.error, event: input?.state?.event });
   try {
-    const out = await sns.send(new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: subject, Message: message }));
+    const out = await sns.send(
+      new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: subject, Message: message }),
+    );
     return { messageId: out.MessageId ?? '' };
   } catch (error) {
-    throw classifyAwsError('sns:Publish', error, 'The failure alert was not sent; the failed-executions alarm still fires.');
+    throw classifyAwsError(
+      'sns:Publish',
+      error,
+      'The failure alert was not sent; the failed-executions alarm still fires.',
+    );
   }
 };

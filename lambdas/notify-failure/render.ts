@@ -35,13 +35,18 @@ export function parseCause(error: FailureState['error']): ParsedError {
 }
 
 /** The failure alert: what went wrong, what was and was not done, what a person must do now. */
-export function renderFailureAlert(state: FailureState, context: FailureContext = {}): { subject: string; message: string } {
+export function renderFailureAlert(
+  state: FailureState,
+  context: FailureContext = {},
+): { subject: string; message: string } {
   const error = parseCause(state.error);
   const incident = state.intake?.incident;
   const event = summarizeEvent(state.event);
   const account = incident?.accountId ?? event.account ?? 'unknown account';
   const results = state.containment ?? [];
-  const deactivated = results.filter((r) => r.actions.some((a) => a.action === 'iam:UpdateAccessKey' && a.ok));
+  const deactivated = results.filter((r) =>
+    r.actions.some((a) => a.action === 'iam:UpdateAccessKey' && a.ok),
+  );
   const keysNamed = state.intake?.keys.map((k) => k.accessKeyId) ?? event.keys;
   const notContained = keysNamed.filter((id) => !deactivated.some((r) => r.accessKeyId === id));
 
@@ -69,14 +74,17 @@ export function renderFailureAlert(state: FailureState, context: FailureContext 
   else lines.push('Every named key was deactivated; the failure came after containment.');
   lines.push('');
   lines.push('THE EVENT');
-  lines.push(`Source: ${event.source ?? 'unknown'}   Type: ${event.type ?? 'unknown'}   Event id: ${event.id ?? 'unknown'}`);
+  lines.push(
+    `Source: ${event.source ?? 'unknown'}   Type: ${event.type ?? 'unknown'}   Event id: ${event.id ?? 'unknown'}`,
+  );
   if (event.keys.length) lines.push(`Access keys it names: ${event.keys.join(', ')}`);
   if (incident) lines.push(`Incident: ${incident.incidentId}`);
   lines.push('');
   lines.push('WHAT TO DO NOW');
   const steps = [
     ...notContained.map(
-      (id) => `Deactivate ${id} by hand: aws iam update-access-key --user-name <owner> --access-key-id ${id} --status Inactive (the owner: aws iam get-access-key-last-used --access-key-id ${id}).`,
+      (id) =>
+        `Deactivate ${id} by hand: aws iam update-access-key --user-name <owner> --access-key-id ${id} --status Inactive (the owner: aws iam get-access-key-last-used --access-key-id ${id}).`,
     ),
     `Read the execution${context.executionId ? ` ${context.executionId}` : ''} in the Step Functions console${context.stateMachineLogGroup ? ` and the log group ${context.stateMachineLogGroup}` : ''}: the full event is logged there.`,
     'Fix the cause above and, if the event was real, start the workflow again with the same event.',
@@ -100,7 +108,10 @@ export function summarizeEvent(raw: unknown): EventSummary {
   const summary: EventSummary = { keys: [] };
   if (!raw || typeof raw !== 'object') return summary;
   const event = raw as Record<string, unknown>;
-  const detail = (typeof event.detail === 'object' && event.detail ? event.detail : {}) as Record<string, unknown>;
+  const detail = (typeof event.detail === 'object' && event.detail ? event.detail : {}) as Record<
+    string,
+    unknown
+  >;
   summary.source = short(event.source);
   summary.id = short(event.id);
   summary.account = short(detail.affectedAccount) ?? short(event.account);

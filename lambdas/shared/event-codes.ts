@@ -15,7 +15,10 @@ export const KEY_EXPOSURE_EVENT_CODES = [
 /** A console password, not a key: the responder alerts with the manual steps. */
 export const CONSOLE_COMPROMISE_EVENT_CODE = 'AWS_RISK_ACCOUNT_CONSOLE_COMPROMISE';
 
-export const LEAK_EVENT_CODES: readonly string[] = [...KEY_EXPOSURE_EVENT_CODES, CONSOLE_COMPROMISE_EVENT_CODE];
+export const LEAK_EVENT_CODES: readonly string[] = [
+  ...KEY_EXPOSURE_EVENT_CODES,
+  CONSOLE_COMPROMISE_EVENT_CODE,
+];
 
 /** The custom source of drill events. Only routed when the stack enables drills. */
 export const DRILL_SOURCE = 'exposed-key-responder.drill';

@@ -1,0 +1,69 @@
+import { parseArgs } from 'node:util';
+import { DrillInputError, runDrill } from '../drill/drill';
+import { formatReport, formatStep } from '../drill/print';
+
+const USAGE = `Usage: exposed-key-responder <command> [options]
+
+Commands:
+  drill                 Run the whole workflow against an emulated AWS account (no AWS needed)
+    --json              Print one JSON object instead of the narrated run
+    --event-file FILE   Send the event in FILE (JSON or YAML) instead of the default Health event;
+                        {{VICTIM_KEY}}, {{SECOND_KEY}} and {{ACCOUNT_ID}} are filled in
+    --mode MODE         contain (default) | notify-only | dry-run
+  help                  Show this text
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE);
+    return command ? 0 : 2;
+  }
+  if (command !== 'drill') {
+    process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
+    return 2;
+  }
+  let values: { json?: boolean; 'event-file'?: string; mode?: string };
+  try {
+    ({ values } = parseArgs({
+      args: rest,
+      options: { json: { type: 'boolean' }, 'event-file': { type: 'string' }, mode: { type: 'string' } },
+      strict: true,
+    }));
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const json = values.json ?? false;
+  const say = (line: string) => {
+    if (!json) process.stdout.write(`${line}\n`);
+  };
+  let startedAt = 0;
+  try {
+    const report = await runDrill({
+      eventFile: values['event-file'],
+      context: values.mode ? { mode: values.mode } : {},
+      log: (line) => process.stderr.write(`${line}\n`),
+      onStep: (step) => {
+        if (step.type === 'ExecutionStarted') {
+          startedAt = step.at;
+          say('\nWorkflow "Respond to exposed key":');
+        }
+        const line = formatStep(step, startedAt);
+        if (line) say(line);
+      },
+    });
+    if (json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else say(formatReport(report));
+    // The default drill must contain the victim key; with an event file any completed run counts.
+    const victim = report.keys.find((k) => k.role === 'victim');
+    const expectContained = !values['event-file'] && (!values.mode || values.mode === 'contain');
+    return expectContained && victim?.statusAfter !== 'Inactive' ? 1 : 0;
+  } catch (error) {
+    if (error instanceof DrillInputError || (error as Error).name === 'ConfigError') {
+      process.stderr.write(`${(error as Error).message}\n`);
+      return 2;
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,156 @@
+import { readFileSync } from 'node:fs';
+import { IAMClient } from '@aws-sdk/client-iam';
+import { parse as parseYaml } from 'yaml';
+import type { ContainmentResult } from '../../lambdas/shared/types';
+import { ensureMotoInstalled } from '../emulator/ensure-moto';
+import { startMoto } from '../emulator/moto';
+import { fillPlaceholders, healthEvent } from '../local/events';
+import {
+  type Alert,
+  type ExecutionOutcome,
+  LOCAL_ACCOUNT_ID,
+  LocalResponder,
+  type StateStep,
+} from '../local/local-responder';
+import { keyStatuses, seedUserWithTwoKeys } from '../local/seed';
+
+export interface DrillOptions {
+  /** A file holding the event to send instead of the default Health event. */
+  eventFile?: string;
+  /** CDK context for the synthesized stack (mode, loginProfile, ...). */
+  context?: Record<string, unknown>;
+  onStep?: (step: StateStep) => void;
+  log?: (line: string) => void;
+}
+
+export interface DrillKey {
+  role: 'victim' | 'second';
+  accessKeyId: string;
+  userName: string;
+  statusBefore: string;
+  statusAfter: string;
+  decision: string | null;
+  actions: ContainmentResult['actions'];
+}
+
+export interface DrillReport {
+  incidentId: string | null;
+  /** False when no rule of the stack matched the event: the workflow never started. */
+  started: boolean;
+  execution: { status: ExecutionOutcome['status'] | 'NOT_STARTED'; error?: string; cause?: string };
+  keys: DrillKey[];
+  alerts: Alert[];
+  timings: { containmentMs: number | null; workflowMs: number | null };
+}
+
+export const DRILL_USER = 'drill-victim';
+export const CANARY_TAG = 'exposed-key-responder:canary';
+
+/**
+ * The drill: an emulated account with a victim user holding two keys, a leaked-key event for one
+ * of them sent through the stack's real rules and workflow, and what came of it.
+ */
+export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
+  const log = options.log ?? (() => undefined);
+  ensureMotoInstalled(log);
+  log('Starting the AWS emulator...');
+  const moto = await startMoto();
+  try {
+    log(`Emulator up at ${moto.endpoint}; synthesizing the stack and provisioning it...`);
+    const responder = await LocalResponder.create({
+      endpoint: moto.endpoint,
+      context: { drills: true, ...options.context },
+    });
+    const iam = new IAMClient({});
+    const seeded = await seedUserWithTwoKeys(iam, DRILL_USER, { [CANARY_TAG]: 'true' });
+    log(
+      `Seeded account ${LOCAL_ACCOUNT_ID}: user ${seeded.userName} with keys ${seeded.victimKey} (victim) and ${seeded.secondKey}.`,
+    );
+    const before = await keyStatuses(iam, seeded.userName);
+
+    const event = options.eventFile
+      ? readEventFile(options.eventFile, {
+          VICTIM_KEY: seeded.victimKey,
+          SECOND_KEY: seeded.secondKey,
+          ACCOUNT_ID: LOCAL_ACCOUNT_ID,
+        })
+      : healthEvent({
+          accessKeyIds: [seeded.victimKey],
+          accountId: LOCAL_ACCOUNT_ID,
+          userName: seeded.userName,
+        });
+    log(
+      `Sending ${String(event.source)} ${String((event.detail as { eventTypeCode?: string } | undefined)?.eventTypeCode ?? '')} to the event bus...`,
+    );
+
+    const outcome = await responder.respond(event, options.onStep);
+    const after = await keyStatuses(iam, seeded.userName);
+    const alerts = await responder.readAlerts();
+
+    const results = (outcome?.taskOutputs['Contain the key'] ?? []) as ContainmentResult[];
+    const intake = outcome?.taskOutputs['Read the event']?.[0] as
+      | { intake?: { incident?: { incidentId?: string } } }
+      | undefined;
+    const key = (role: DrillKey['role'], accessKeyId: string): DrillKey => {
+      const result = results.find((r) => r.accessKeyId === accessKeyId);
+      return {
+        role,
+        accessKeyId,
+        userName: seeded.userName,
+        statusBefore: before[accessKeyId] ?? 'missing',
+        statusAfter: after[accessKeyId] ?? 'missing',
+        decision: result?.decision ?? null,
+        actions: result?.actions ?? [],
+      };
+    };
+    const victim = results.find((r) => r.accessKeyId === seeded.victimKey);
+    return {
+      incidentId: intake?.intake?.incident?.incidentId ?? null,
+      started: outcome !== undefined,
+      execution: outcome
+        ? { status: outcome.status, ...(outcome.error ? { error: outcome.error, cause: outcome.cause } : {}) }
+        : { status: 'NOT_STARTED' },
+      keys: [key('victim', seeded.victimKey), key('second', seeded.secondKey)],
+      alerts,
+      timings: {
+        containmentMs:
+          outcome && victim?.containedAt ? Date.parse(victim.containedAt) - outcome.startedAt : null,
+        workflowMs: outcome ? outcome.endedAt - outcome.startedAt : null,
+      },
+    };
+  } finally {
+    await moto.stop();
+  }
+}
+
+/** Reads a JSON or YAML event, with {{VICTIM_KEY}}, {{SECOND_KEY}} and {{ACCOUNT_ID}} filled in. */
+export function readEventFile(file: string, values: Record<string, string>): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new DrillInputError(`Cannot read the event file ${file}: ${(error as Error).message}`);
+  }
+  const filled = fillPlaceholders(text, values);
+  let parsed: unknown;
+  try {
+    parsed = /\.ya?ml$/i.test(file) ? parseYaml(filled) : JSON.parse(filled);
+  } catch (error) {
+    throw new DrillInputError(
+      `The event file ${file} is not valid ${/\.ya?ml$/i.test(file) ? 'YAML' : 'JSON'}: ${(error as Error).message}`,
+    );
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new DrillInputError(
+      `The event file ${file} must hold one event object (with source, detail-type and detail).`,
+    );
+  }
+  return parsed as Record<string, unknown>;
+}
+
+export class DrillInputError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DrillInputError';
+  }
+}

@@ -1,0 +1,57 @@
+import type { StateStep } from '../local/local-responder';
+import type { DrillReport } from './drill';
+
+const STEP_TEXT: Partial<Record<StateStep['type'], string>> = {
+  StateEntered: '->',
+  StateExited: 'ok',
+  StateFailed: '!!',
+  StateRetried: 're',
+  StateCaught: '=>',
+};
+
+/** One line per state as it runs, for people watching the drill. */
+export function formatStep(step: StateStep, startedAt: number): string | undefined {
+  const mark = STEP_TEXT[step.type];
+  if (!mark || !step.state) return undefined;
+  const ms = String(step.at - startedAt).padStart(5);
+  const problem = step.error ? `  ${step.error}` : '';
+  return `  ${ms} ms  ${mark} ${step.state}${problem}`;
+}
+
+export function formatReport(report: DrillReport): string {
+  const lines: string[] = [''];
+  if (!report.started) {
+    lines.push('No rule of the stack matched the event: the workflow did not start (nothing was changed).');
+  } else {
+    lines.push(
+      `Workflow ${report.execution.status}${report.execution.error ? ` (${report.execution.error})` : ''}; incident ${report.incidentId ?? 'none'}`,
+    );
+  }
+  lines.push('');
+  lines.push('Keys:');
+  for (const key of report.keys) {
+    lines.push(
+      `  ${key.role.padEnd(6)} ${key.accessKeyId}  ${key.userName}  ${key.statusBefore} -> ${key.statusAfter}  decision: ${key.decision ?? '(not named by the event)'}`,
+    );
+    for (const action of key.actions) {
+      lines.push(
+        `           ${action.at}  ${action.action}  ${action.planned ? 'planned' : action.ok ? 'ok' : `FAILED ${action.error}`}`,
+      );
+    }
+  }
+  lines.push('');
+  if (report.timings.containmentMs !== null)
+    lines.push(
+      `Containment latency: ${report.timings.containmentMs} ms from the event to the key being inactive.`,
+    );
+  if (report.timings.workflowMs !== null) lines.push(`Whole workflow: ${report.timings.workflowMs} ms.`);
+  lines.push('');
+  lines.push(`Alerts published: ${report.alerts.length}`);
+  for (const alert of report.alerts) {
+    lines.push('');
+    lines.push(`Subject: ${alert.subject}`);
+    lines.push('-'.repeat(Math.min(100, alert.subject.length + 9)));
+    lines.push(alert.message);
+  }
+  return lines.join('\n');
+}
