@@ -8,7 +8,7 @@ main(process.argv.slice(2)).then(
     process.exitCode = code;
   },
   (error) => {
-    console.error(error && error.stack ? error.stack : error);
+    console.error(error?.stack ?? error);
     process.exitCode = 1;
   },
 );
