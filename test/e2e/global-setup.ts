@@ -1,0 +1,6 @@
+import { ensureMotoInstalled } from '../../scripts/emulator/ensure-moto';
+
+/** The e2e suites need the emulator; installing it is a no-op once done (CI does it up front). */
+export default function globalSetup(): void {
+  ensureMotoInstalled();
+}
