@@ -2,7 +2,8 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { dynamodb, sns } from '../shared/clients';
+import { dynamodb } from '../shared/clients/dynamodb';
+import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
 import { logger } from '../shared/powertools';

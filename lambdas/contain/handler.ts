@@ -1,7 +1,8 @@
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { dynamodb, iam } from '../shared/clients';
+import { dynamodb } from '../shared/clients/dynamodb';
+import { iam } from '../shared/clients/iam';
 import { env, required } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
 import type { ContainmentResult, ExposedKey, Incident } from '../shared/types';

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { iam } from '../shared/clients';
+import { iam } from '../shared/clients/iam';
 import { env } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
 import type { IntakeResult } from '../shared/types';

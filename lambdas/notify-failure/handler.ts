@@ -1,6 +1,6 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
-import { sns } from '../shared/clients';
+import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
 import { logger } from '../shared/powertools';

@@ -1,0 +1,18 @@
+import { benchBundles } from './bundles';
+import { benchContainment } from './containment';
+
+/**
+ * `npm run bench`: prints `name: value` lines. Targets (issue 3): containment p50 under 1 s;
+ * every bundle under 500 KB and loading in under 150 ms. Nothing here fails on a slow machine:
+ * the figures are for people to read and compare.
+ */
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (!only || only === 'bundles') benchBundles();
+  if (!only || only === 'containment') await benchContainment();
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exitCode = 1;
+});
