@@ -52,11 +52,13 @@ async function sendAlert(input: AlertInput): Promise<AlertOutput> {
 
 let idempotent: { send: (input: AlertInput) => Promise<AlertOutput>; config: IdempotencyConfig } | undefined;
 
-/** Keyed on the incident: a retried step or a re-delivered notification never alerts twice. */
+/** A retried step or a re-delivered notification never alerts twice. */
 function idempotentSend() {
   if (!idempotent) {
     const config = new IdempotencyConfig({
-      eventKeyJmesPath: 'intake.incident.incidentId',
+      // The incident and its keys: a notification arriving in pages shares one incident ID, and
+      // each page (other keys) deserves its own alert; a re-delivered page does not.
+      eventKeyJmesPath: '[intake.incident.incidentId, intake.keys[].accessKeyId]',
       expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
     });
     const send = makeIdempotent(sendAlert, {

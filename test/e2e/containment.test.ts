@@ -90,6 +90,28 @@ describe('a leaked key of an IAM user', () => {
     });
   });
 
+  it('contains the keys of every page of a notification and alerts once per page', async () => {
+    const first = await h.seed('paged-one');
+    const second = await h.seed('paged-two');
+    const communicationId = randomUUID();
+    const page = (key: string, n: string) => {
+      const event = healthEvent({ accessKeyIds: [key], accountId: LOCAL_ACCOUNT_ID, communicationId });
+      return { ...event, detail: { ...(event.detail as object), page: n, totalPages: '2' } };
+    };
+
+    await h.responder.respond(page(first.victimKey, '1'));
+    await h.responder.respond(page(second.victimKey, '2'));
+    await h.responder.respond(page(second.victimKey, '2'));
+
+    expect((await h.statuses(first.userName))[first.victimKey]).toBe('Inactive');
+    expect((await h.statuses(second.userName))[second.victimKey]).toBe('Inactive');
+    const alerts = await h.responder.readAlerts();
+    expect(alerts.map((a) => a.subject)).toEqual([
+      expect.stringContaining(first.victimKey),
+      expect.stringContaining(second.victimKey),
+    ]);
+  });
+
   it("ends quietly when AWS's quarantine of the user follows the Health event for the same key", async () => {
     const user = await h.seed('quarantined-after');
     await h.iam.send(
