@@ -73,10 +73,15 @@ export class ResponderStack extends Stack {
       description: 'Sends the failure alert: what was and was not done',
       environment: { ...alertEnv, STATE_MACHINE_LOG_GROUP: stateMachineLogs.logGroupName },
     });
-    this.functions = [intake, contain, alert, notifyFailure];
+    const confirm = new ResponderFunction(this, 'Confirm', {
+      step: 'confirm',
+      description: 'Reads the containment back once IAM has settled and re-applies what was undone',
+      environment: { ...alertEnv, ...tableEnv, REVOKE_SESSIONS: String(config.revokeSessions) },
+    });
+    this.functions = [intake, contain, alert, notifyFailure, confirm];
 
-    this.grantLeastPrivilege({ intake, contain, alert, notifyFailure }, table, config);
-    for (const fn of [alert, notifyFailure]) {
+    this.grantLeastPrivilege({ intake, contain, alert, notifyFailure, confirm }, table, config);
+    for (const fn of [alert, notifyFailure, confirm]) {
       topic.grantPublish(fn);
       Validations.of(fn.executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -90,6 +95,7 @@ export class ResponderStack extends Stack {
       contain,
       alert,
       notifyFailure,
+      confirm,
       logGroup: stateMachineLogs,
     });
     this.triggers = new Triggers(this, 'Triggers', {
@@ -110,6 +116,7 @@ export class ResponderStack extends Stack {
       contain: ResponderFunction;
       alert: ResponderFunction;
       notifyFailure: ResponderFunction;
+      confirm: ResponderFunction;
     },
     table: dynamodb.Table,
     config: ResponderConfig,
@@ -139,7 +146,7 @@ export class ResponderStack extends Stack {
       'dynamodb:UpdateItem',
       'dynamodb:DeleteItem',
     ];
-    for (const fn of [fns.contain, fns.alert]) {
+    for (const fn of [fns.contain, fns.alert, fns.confirm]) {
       fn.addToRolePolicy(new iam.PolicyStatement({ actions: idempotency, resources: [table.tableArn] }));
     }
 
@@ -153,6 +160,11 @@ export class ResponderStack extends Stack {
       id: userWildcard,
       reason:
         'The leaked key can belong to any IAM user; the writes (UpdateAccessKey, PutUserPolicy, DeleteLoginProfile) are limited to users, never roles, so the responder cannot change its own permissions.',
+    });
+    Validations.of(fns.confirm.executionRole).acknowledge({
+      id: userWildcard,
+      reason:
+        'Re-applies a containment that was undone on the key\'s user, which can be any IAM user; writes are limited to users, never roles.',
     });
     Validations.of(fns.contain.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

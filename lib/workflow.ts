@@ -10,6 +10,9 @@ export interface WorkflowProps {
   readonly contain: lambda.IFunction;
   readonly alert: lambda.IFunction;
   readonly notifyFailure: lambda.IFunction;
+  readonly confirm: lambda.IFunction;
+  /** How long IAM gets to settle before the containment is read back. @default 60 seconds */
+  readonly settleTime?: Duration;
   /** Keys contained at once; IAM throttles writes per account. @default 5 */
   readonly maxConcurrentKeys?: number;
   readonly logGroup: logs.ILogGroup;
@@ -132,13 +135,43 @@ export class Workflow extends Construct {
     const notAllContained = new sfn.Fail(this, 'A key was not contained', {
       comment: 'The alert already said which key and why; failing the execution raises the alarm too.',
       error: 'KeyNotContained',
-      cause: 'At least one key failed, was refused, or needs a person; see the alert.',
+      cause: 'At least one key failed, was refused, needs a person, or had its containment undone; see the alerts.',
     });
     const checkOutcome = new sfn.Choice(this, 'Was every key handled?')
-      .when(sfn.Condition.booleanEquals('$.alert.allHandled', false), notAllContained)
+      .when(
+        sfn.Condition.or(
+          sfn.Condition.booleanEquals('$.alert.allHandled', false),
+          sfn.Condition.and(
+            sfn.Condition.isPresent('$.confirmation'),
+            sfn.Condition.booleanEquals('$.confirmation.held', false),
+          ),
+        ),
+        notAllContained,
+      )
       .otherwise(done);
 
-    const definition = receive.next(intake).next(containEach).next(alert).next(checkOutcome);
+    // IAM is eventually consistent: an attacker with IAM rights can undo a fresh containment in
+    // the first seconds. Read it back once that window has passed, and re-apply what was undone.
+    const settle = new sfn.Wait(this, 'Let IAM settle', {
+      comment: 'Give IAM time to apply the changes everywhere before reading them back.',
+      time: sfn.WaitTime.duration(props.settleTime ?? Duration.seconds(60)),
+    });
+    const confirm = new tasks.LambdaInvoke(this, 'Confirm the containment held', {
+      comment: 'Is each key still inactive and its session deny still there? Re-apply and alert if not.',
+      lambdaFunction: props.confirm,
+      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
+      payloadResponseOnly: true,
+      resultPath: '$.confirmation',
+      retryOnServiceExceptions: false,
+    });
+    retryTransient(confirm);
+    confirm.addRetry({ errors: ['IdempotencyAlreadyInProgressError'], interval: Duration.seconds(2), maxAttempts: 5 });
+    confirm.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const anyContained = new sfn.Choice(this, 'Was a key deactivated?')
+      .when(sfn.Condition.numberGreaterThan('$.alert.containedCount', 0), settle.next(confirm).next(checkOutcome))
+      .otherwise(checkOutcome);
+
+    const definition = receive.next(intake).next(containEach).next(alert).next(anyContained);
 
     this.stateMachine = new sfn.StateMachine(this, 'RespondToExposedKey', {
       comment: 'Respond to an exposed AWS access key: contain it first, then alert.',
@@ -150,7 +183,7 @@ export class Workflow extends Construct {
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     const role = this.stateMachine.role;
-    for (const fn of [props.intake, props.contain, props.alert, props.notifyFailure]) {
+    for (const fn of [props.intake, props.contain, props.alert, props.notifyFailure, props.confirm]) {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,

@@ -17,6 +17,8 @@ export interface AlertInput {
 
 export interface AlertOutput extends AlertResult {
   sent: boolean;
+  /** Keys this incident deactivated: the workflow confirms them once IAM has settled. */
+  containedCount: number;
 }
 
 async function sendAlert(input: AlertInput): Promise<AlertOutput> {
@@ -28,7 +30,7 @@ async function sendAlert(input: AlertInput): Promise<AlertOutput> {
     input.intake.consoleUsers.length === 0;
   if (nothingNew) {
     // Every key was handled by an earlier incident, which already alerted: end quietly.
-    return { sent: false, messageId: '', subject: '', allHandled: true };
+    return { sent: false, messageId: '', subject: '', allHandled: true, containedCount: 0 };
   }
   const rendered = renderContainmentAlert(input.intake, input.containment);
   try {
@@ -44,6 +46,7 @@ async function sendAlert(input: AlertInput): Promise<AlertOutput> {
       messageId: out.MessageId ?? '',
       subject: rendered.subject,
       allHandled: rendered.allHandled,
+      containedCount: fresh.filter((r) => r.decision === 'contained').length,
     };
   } catch (error) {
     throw classifyAwsError('sns:Publish', error, 'The containment alert was not sent.');

@@ -46,6 +46,8 @@ export interface LocalResponderOptions {
   context?: Record<string, unknown>;
   /** Show the handlers' Powertools logs. @default false */
   verbose?: boolean;
+  /** How long each Wait state really waits, in ms (the definition says a minute). @default 0 */
+  waitMs?: number;
 }
 
 export interface Alert {
@@ -88,6 +90,7 @@ export class LocalResponder {
   private readonly stateMachine: StateMachine;
   private readonly handlers: Record<string, (input: unknown) => Promise<unknown>>;
   private readonly retryOverrides: Record<string, number>;
+  private readonly waitOverrides: Record<string, number>;
 
   private constructor(
     private readonly clients: Clients,
@@ -99,6 +102,7 @@ export class LocalResponder {
       alertTopicArn: string;
       alertQueueUrl: string;
       routedQueueUrl: string;
+      waitMs: number;
     },
   ) {
     this.config = parts.config;
@@ -113,6 +117,7 @@ export class LocalResponder {
     });
     // Retry waits are the definition's; scaled down so a test that exercises them stays quick.
     this.retryOverrides = Object.fromEntries(Object.keys(this.handlers).map((name) => [name, 50]));
+    this.waitOverrides = Object.fromEntries(waitStates(this.definition).map((name) => [name, parts.waitMs]));
   }
 
   readonly alertQueueUrl: string;
@@ -233,6 +238,7 @@ export class LocalResponder {
       alertTopicArn,
       alertQueueUrl,
       routedQueueUrl,
+      waitMs: options.waitMs ?? 0,
     });
   }
 
@@ -299,6 +305,7 @@ export class LocalResponder {
       overrides: {
         taskResourceLocalHandlers: this.handlers as never,
         retryIntervalOverrides: this.retryOverrides,
+        waitTimeOverrides: this.waitOverrides,
       },
       context: {
         Execution: {
@@ -446,6 +453,20 @@ function stateMachineId(template: { Resources: Record<string, { Type: string }> 
   );
   if (ids.length !== 1) throw new Error(`Expected one state machine in the template, found ${ids.length}.`);
   return ids[0];
+}
+
+/** The names of every Wait state, nested ones included. */
+function waitStates(definition: Record<string, unknown>): string[] {
+  const names: string[] = [];
+  const visit = (states: Record<string, Record<string, unknown>>) => {
+    for (const [name, state] of Object.entries(states)) {
+      if (state.Type === 'Wait') names.push(name);
+      const processor = (state.ItemProcessor ?? state.Iterator) as { States?: Record<string, Record<string, unknown>> } | undefined;
+      if (processor?.States) visit(processor.States);
+    }
+  };
+  visit(definition.States as Record<string, Record<string, unknown>>);
+  return names;
 }
 
 /** Maps each Task state to the handler of the Lambda function its Resource names. */

@@ -17,10 +17,10 @@ export interface Harness {
 }
 
 /** One emulator and one synthesized responder per test file (the handlers share process.env). */
-export async function startHarness(context: Record<string, unknown>): Promise<Harness> {
+export async function startHarness(context: Record<string, unknown>, waitMs = 0): Promise<Harness> {
   const moto = await startMoto();
   try {
-    const responder = await LocalResponder.create({ endpoint: moto.endpoint, context });
+    const responder = await LocalResponder.create({ endpoint: moto.endpoint, context, waitMs });
     const iam = new IAMClient({});
     return {
       moto,
