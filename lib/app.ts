@@ -25,6 +25,7 @@ export function buildApp(props: AppProps = {}, account = process.env.CDK_DEFAULT
         env: { account, region: config.backupRegion },
         description: `exposed-key-responder: forwards Health events from ${config.backupRegion} to ${config.primaryRegion}`,
         primaryRegion: config.primaryRegion,
+        notificationEmails: config.notificationEmails,
       })
     : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

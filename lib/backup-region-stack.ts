@@ -1,12 +1,16 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type { Construct } from 'constructs';
-import { deadLetterQueue, deliveryOptions, healthEventPattern } from './triggers';
+import { alarmOnAny } from './alarms';
+import { Notifications } from './notifications';
+import { deadLetterQueue, healthEventPattern } from './triggers';
 
 export interface BackupRegionStackProps extends StackProps {
   /** The region whose default event bus receives the forwarded events. */
   readonly primaryRegion: string;
+  /** Who hears about events that could not be forwarded (alarms notify topics of their own region only). */
+  readonly notificationEmails: string[];
 }
 
 /**
@@ -26,12 +30,20 @@ export class BackupRegionStack extends Stack {
         resourceName: 'default',
       }),
     );
+    const undelivered = deadLetterQueue(this, 'UndeliveredEvents');
     new events.Rule(this, 'ForwardHealthRiskEvents', {
       description: `Forwards leaked-credential Health events to ${props.primaryRegion}, where the responder runs`,
       eventPattern: healthEventPattern,
-      targets: [
-        new targets.EventBus(primaryBus, deliveryOptions(deadLetterQueue(this, 'UndeliveredEvents'))),
-      ],
+      // Event-bus targets take no retry policy: EventBridge retries them itself, then dead-letters.
+      targets: [new targets.EventBus(primaryBus, { deadLetterQueue: undelivered })],
     });
+    const notifications = new Notifications(this, 'Notifications', { emails: props.notificationEmails });
+    alarmOnAny(
+      this,
+      'UndeliveredEventsAlarm',
+      undelivered.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1) }),
+      `A leaked-key event could not be forwarded to ${props.primaryRegion}: it waits in the dead-letter queue.`,
+      notifications.topic,
+    );
   }
 }

@@ -96,12 +96,11 @@ const schema = z.object({
   exemptTag: z.string().regex(TAG_KEY, 'must be an IAM tag key').optional(),
   evidenceRetentionDays: int(1, 3650).default(400),
   primaryRegion: z.string().regex(REGION, 'must be a region such as us-east-1').default('us-east-1'),
+  // The default applies before 'none' becomes undefined: zod 4 would otherwise replace that undefined with the default.
   backupRegion: z
-    .union([
-      z.literal('none').transform(() => undefined),
-      z.string().regex(REGION, "must be a region such as us-west-2, or 'none'"),
-    ])
-    .default('us-west-2'),
+    .union([z.literal('none'), z.string().regex(REGION, "must be a region such as us-west-2, or 'none'")])
+    .default('us-west-2')
+    .transform((v) => (v === 'none' ? undefined : v)),
   drills: bool.default(false),
   canaryTag: z.string().regex(TAG_KEY, 'must be an IAM tag key').default('exposed-key-responder:canary'),
 });

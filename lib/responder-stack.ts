@@ -1,9 +1,8 @@
 import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
+import { alarmOnAny } from './alarms';
 import type { ResponderConfig } from './config';
 import { Notifications } from './notifications';
 import { ResponderFunction } from './responder-function';
@@ -164,7 +163,7 @@ export class ResponderStack extends Stack {
     Validations.of(fns.confirm.executionRole).acknowledge({
       id: userWildcard,
       reason:
-        'Re-applies a containment that was undone on the key\'s user, which can be any IAM user; writes are limited to users, never roles.',
+        "Re-applies a containment that was undone on the key's user, which can be any IAM user; writes are limited to users, never roles.",
     });
     Validations.of(fns.contain.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -174,38 +173,30 @@ export class ResponderStack extends Stack {
   }
 
   private addAlarms(): void {
-    const action = new actions.SnsAction(this.notifications.topic);
+    const topic = this.notifications.topic;
     const sm = this.workflow.stateMachine;
-    const alarms: [string, cloudwatch.IMetric, string][] = [
-      [
-        'ExecutionsFailed',
-        sm.metricFailed({ period: Duration.minutes(1) }),
-        'A response failed: a leaked key may still be active.',
-      ],
-      ['ExecutionsTimedOut', sm.metricTimedOut({ period: Duration.minutes(1) }), 'A response timed out.'],
-      [
-        'ExecutionsAborted',
-        sm.metricAborted({ period: Duration.minutes(1) }),
-        'A response was aborted by hand.',
-      ],
-      [
-        'UndeliveredEvents',
-        this.triggers.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-          period: Duration.minutes(1),
-        }),
-        'A leaked-key event could not start the workflow: it waits in the dead-letter queue.',
-      ],
-    ];
-    for (const [id, metric, description] of alarms) {
-      const alarm = new cloudwatch.Alarm(this, id, {
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: `exposed-key-responder: ${description}`,
-      });
-      alarm.addAlarmAction(action);
-    }
+    const period = Duration.minutes(1);
+    alarmOnAny(
+      this,
+      'ExecutionsFailed',
+      sm.metricFailed({ period }),
+      'A response failed: a leaked key may still be active.',
+      topic,
+    );
+    alarmOnAny(this, 'ExecutionsTimedOut', sm.metricTimedOut({ period }), 'A response timed out.', topic);
+    alarmOnAny(
+      this,
+      'ExecutionsAborted',
+      sm.metricAborted({ period }),
+      'A response was aborted by hand.',
+      topic,
+    );
+    alarmOnAny(
+      this,
+      'UndeliveredEvents',
+      this.triggers.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period }),
+      'A leaked-key event could not start the workflow: it waits in the dead-letter queue.',
+      topic,
+    );
   }
 }

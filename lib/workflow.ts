@@ -135,7 +135,8 @@ export class Workflow extends Construct {
     const notAllContained = new sfn.Fail(this, 'A key was not contained', {
       comment: 'The alert already said which key and why; failing the execution raises the alarm too.',
       error: 'KeyNotContained',
-      cause: 'At least one key failed, was refused, needs a person, or had its containment undone; see the alerts.',
+      cause:
+        'At least one key failed, was refused, needs a person, or had its containment undone; see the alerts.',
     });
     const checkOutcome = new sfn.Choice(this, 'Was every key handled?')
       .when(
@@ -165,10 +166,17 @@ export class Workflow extends Construct {
       retryOnServiceExceptions: false,
     });
     retryTransient(confirm);
-    confirm.addRetry({ errors: ['IdempotencyAlreadyInProgressError'], interval: Duration.seconds(2), maxAttempts: 5 });
+    confirm.addRetry({
+      errors: ['IdempotencyAlreadyInProgressError'],
+      interval: Duration.seconds(2),
+      maxAttempts: 5,
+    });
     confirm.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
     const anyContained = new sfn.Choice(this, 'Was a key deactivated?')
-      .when(sfn.Condition.numberGreaterThan('$.alert.containedCount', 0), settle.next(confirm).next(checkOutcome))
+      .when(
+        sfn.Condition.numberGreaterThan('$.alert.containedCount', 0),
+        settle.next(confirm).next(checkOutcome),
+      )
       .otherwise(checkOutcome);
 
     const definition = receive.next(intake).next(containEach).next(alert).next(anyContained);

@@ -62,7 +62,8 @@ export function renderContainmentAlert(intake: IntakeResult, results: Containmen
   }
   if (intake.consoleUsers.length) {
     lines.push(
-      `AWS reports the console password of ${intake.consoleUsers.join(', ')} as compromised. The responder does not change passwords: reset it now (aws iam update-login-profile --user-name <user> --password-reset-required), enable MFA, and review the user's recent console sign-ins.`,
+      // A reset alone (--password-reset-required) would let whoever signs in next with the leaked password choose the new one.
+      `AWS reports the console password of ${intake.consoleUsers.join(', ')} as compromised. The responder does not change passwords: replace it now with one only the owner receives (aws iam update-login-profile --user-name <user> --password '<new>' --password-reset-required) or remove it (aws iam delete-login-profile --user-name <user>), enable MFA, and review the user's recent console sign-ins.`,
     );
   }
   lines.push('');

@@ -43,14 +43,25 @@ export async function confirmContainment(
   for (const result of results) {
     const userName = result.owner.userName;
     if (result.decision !== 'contained' || result.duplicateOf || !userName) continue;
-    const confirmation: Confirmation = { accessKeyId: result.accessKeyId, userName, held: true, reapplied: [] };
+    const confirmation: Confirmation = {
+      accessKeyId: result.accessKeyId,
+      userName,
+      held: true,
+      reapplied: [],
+    };
 
     const status = await keyStatus(iam, userName, result.accessKeyId);
     if (status === undefined) {
       confirmation.note = 'The key no longer exists (deleted since containment).';
     } else if (status === 'Active') {
       await call('iam:UpdateAccessKey', () =>
-        iam.send(new UpdateAccessKeyCommand({ UserName: userName, AccessKeyId: result.accessKeyId, Status: 'Inactive' })),
+        iam.send(
+          new UpdateAccessKeyCommand({
+            UserName: userName,
+            AccessKeyId: result.accessKeyId,
+            Status: 'Inactive',
+          }),
+        ),
       );
       confirmation.held = false;
       confirmation.reapplied.push({
@@ -62,7 +73,11 @@ export async function confirmContainment(
       });
     }
 
-    if (settings.revokeSessions && status !== undefined && !(await hasPolicy(iam, userName, settings.revokePolicyName))) {
+    if (
+      settings.revokeSessions &&
+      status !== undefined &&
+      !(await hasPolicy(iam, userName, settings.revokePolicyName))
+    ) {
       // A later cut-off than the first one: it also ends any session minted in between.
       const at = now();
       await call('iam:PutUserPolicy', () =>
@@ -89,7 +104,10 @@ export async function confirmContainment(
 }
 
 /** The alert sent only when something had been undone: someone with IAM rights is fighting back. */
-export function renderUndoneAlert(incident: Incident, undone: Confirmation[]): { subject: string; message: string } {
+export function renderUndoneAlert(
+  incident: Incident,
+  undone: Confirmation[],
+): { subject: string; message: string } {
   const subject = asSubject(
     `[CONTAINMENT UNDONE, RE-APPLIED] ${undone.map((c) => c.accessKeyId).join(', ')} in ${incident.accountId}`,
   );
@@ -145,6 +163,10 @@ async function call<T>(name: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn();
   } catch (error) {
-    throw classifyAwsError(name, error, 'The containment was undone and could not be re-applied: the key may be ACTIVE.');
+    throw classifyAwsError(
+      name,
+      error,
+      'The containment was undone and could not be re-applied: the key may be ACTIVE.',
+    );
   }
 }

@@ -31,14 +31,23 @@ function idempotentAlert(): (input: UndoneAlertInput) => Promise<{ alertSent: bo
     async (input: UndoneAlertInput) => {
       const { subject, message } = renderUndoneAlert(input.intake.incident, input.undone);
       try {
-        await sns.send(new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: subject, Message: message }));
+        await sns.send(
+          new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: subject, Message: message }),
+        );
       } catch (error) {
-        throw classifyAwsError('sns:Publish', error, 'The containment was re-applied but the alert was not sent.');
+        throw classifyAwsError(
+          'sns:Publish',
+          error,
+          'The containment was re-applied but the alert was not sent.',
+        );
       }
       return { alertSent: true };
     },
     {
-      persistenceStore: new DynamoDBPersistenceLayer({ tableName: required('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamodb }),
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: required('IDEMPOTENCY_TABLE'),
+        awsSdkV3Client: dynamodb,
+      }),
       config: new IdempotencyConfig({
         eventKeyJmesPath: '[intake.incident.incidentId, intake.keys[].accessKeyId]',
         expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
@@ -60,7 +69,10 @@ export const handler = async (input: ConfirmInput, context?: Context): Promise<C
   );
   const undone = confirmations.filter((c) => !c.held);
   if (undone.length) {
-    logger.warn('Containment was undone and re-applied', { incidentId: input.intake.incident.incidentId, undone });
+    logger.warn('Containment was undone and re-applied', {
+      incidentId: input.intake.incident.incidentId,
+      undone,
+    });
     await idempotentAlert()({ ...input, undone });
   }
   return { confirmations, held: undone.length === 0 };

@@ -15,6 +15,7 @@ import {
   DrillNotAllowedError,
   describeError,
   isAccessDenied,
+  isTransient,
 } from '../shared/errors';
 import type { ActionRecord, ContainmentResult, ExposedKey, Incident } from '../shared/types';
 
@@ -170,8 +171,11 @@ export async function containKey(
         );
         throw named;
       }
-      if (!isAccessDenied(error))
+      // The key is already inactive: a transient failure is worth a retry of the whole step
+      // (every action is idempotent); any other failure is reported with the command to finish by hand.
+      if (isTransient(error)) {
         throw classifyAwsError(step.action, error, `Key ${accessKeyId} is already inactive.`);
+      }
       manualSteps.push(step.manual);
     }
   }
@@ -182,16 +186,25 @@ export async function containKey(
     ...base,
     owner: ownerInfo,
     decision: 'contained',
-    reason:
-      mine.status === 'Inactive'
-        ? `The key was already inactive; the responder confirmed it and revoked its sessions.`
-        : `The key was deactivated${settings.revokeSessions ? ' and the sessions minted from it revoked' : ''}.`,
+    reason: containedReason(mine.status === 'Inactive', actions),
     actions,
     containedAt,
     keyStatusAfter: after?.find((k) => k.accessKeyId === accessKeyId)?.status ?? 'unknown',
     otherKeys: after ? after.filter((k) => k.accessKeyId !== accessKeyId) : otherKeys,
     ...(manualSteps.length ? { manualSteps } : {}),
   };
+}
+
+/** Says only what the recorded actions show was done. */
+function containedReason(wasInactive: boolean, actions: ActionRecord[]): string {
+  const done = (action: string) => actions.some((a) => a.action === action && a.ok);
+  const failed = (action: string) => actions.some((a) => a.action === action && !a.ok);
+  const parts = [wasInactive ? 'The key was already inactive (confirmed)' : 'The key was deactivated'];
+  if (done('iam:PutUserPolicy')) parts.push('the sessions minted from it were revoked');
+  if (failed('iam:PutUserPolicy')) parts.push('but its sessions could NOT be revoked (see below)');
+  if (done('iam:DeleteLoginProfile')) parts.push("the user's console password was handled");
+  if (failed('iam:DeleteLoginProfile')) parts.push("the user's console password could NOT be removed");
+  return `${parts.join(', ')}.`;
 }
 
 interface PlannedAction {

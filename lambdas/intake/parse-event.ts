@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { parse } from '@aws-lambda-powertools/parser';
 import * as z from 'zod/mini';
+import '../shared/zod-messages';
 import { InvalidEventError } from '../shared/errors';
 import {
   ACCESS_KEY_ID,
@@ -155,7 +156,9 @@ function parseHealth(raw: object, options: ParseOptions): ParsedEvent {
     exposedUrl: detail.eventMetadata?.exposedUrl,
     deliveredInRegion: event.region,
     backupCopy:
-      detail.backupEvent !== undefined ||
+      // AWS documents filtering on backupEvent = false, so a primary copy can carry false.
+      detail.backupEvent === true ||
+      detail.backupEvent === 'true' ||
       (options.primaryRegion !== undefined &&
         event.region !== options.primaryRegion &&
         event.region !== 'global'),

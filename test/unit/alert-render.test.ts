@@ -307,7 +307,7 @@ describe('renderContainmentAlert', () => {
 
     // BUG: the advice `update-login-profile --password-reset-required` alone keeps the leaked password valid:
     // whoever signs in next with it (the attacker) chooses the new password. Set a new password or delete the profile.
-    it.failing('tells the person to replace or remove the leaked console password, not just to require a reset', () => {
+    it('tells the person to replace or remove the leaked console password, not just to require a reset', () => {
       // Arrange
       const intake = anIntakeResult({ keys: [], consoleUsers: ['alice'] });
 

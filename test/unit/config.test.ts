@@ -157,7 +157,7 @@ describe('parseConfig', () => {
 
   // BUG: zod 4's .default() also replaces an *output* of undefined, so the 'none' -> undefined transform is
   // overwritten with 'us-west-2': `-c backupRegion=none` still deploys the backup stack.
-  it.failing("turns the backup region off with backupRegion 'none'", () => {
+  it("turns the backup region off with backupRegion 'none'", () => {
     // Act
     const config = fromContext({ backupRegion: 'none' });
 

@@ -129,7 +129,7 @@ describe('parseEvent: AWS Health risk events', () => {
 
   // BUG: AWS documents filtering backup copies with `detail.backupEvent = False`, so primary copies can
   // carry backupEvent: false; parse-event treats any defined value as "backup copy".
-  it.failing('does not take an event with detail.backupEvent false for a backup copy', () => {
+  it('does not take an event with detail.backupEvent false for a backup copy', () => {
     // Arrange
     const event = loadEvent('health-credentials-exposed');
     event.detail.backupEvent = false;
@@ -501,7 +501,7 @@ describe('parseEvent: malformed and hostile input', () => {
 
   // BUG: zod/mini ships no error locale, so every schema problem reads "Invalid input" without saying
   // what was expected (production bundles never load classic zod, which would install the English locale).
-  it.failing('says what was expected when a field has the wrong type', () => {
+  it('says what was expected when a field has the wrong type', () => {
     // Arrange
     const notAnArray = loadEvent('health-credentials-exposed');
     notAnArray.detail.affectedEntities = SAMPLE_KEY;
