@@ -303,6 +303,21 @@ export function rotationSteps(userName: string, accessKeyId: string): string[] {
   ];
 }
 
+/** Whether the key is active right now (false when it or its user is gone). */
+export async function isKeyActive(iam: IAMClient, userName: string, accessKeyId: string): Promise<boolean> {
+  try {
+    const keys = await listKeys(iam, userName);
+    return keys.some((k) => k.accessKeyId === accessKeyId && k.status === 'Active');
+  } catch (error) {
+    if (
+      (error as { name?: string }).name === 'NoSuchEntityException' ||
+      error instanceof NoSuchEntityException
+    )
+      return false;
+    throw error;
+  }
+}
+
 type Owner = { type: 'user'; userName: string } | { type: 'root' } | { type: 'unknown'; why: string };
 
 const ROOT_NAMES = new Set(['root', '<root_account>']);

@@ -6,7 +6,7 @@ import { iam } from '../shared/clients/iam';
 import { env, required } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
 import type { ContainmentResult, ExposedKey, Incident } from '../shared/types';
-import { containKey } from './contain-key';
+import { containKey, isKeyActive } from './contain-key';
 
 export interface ContainInput {
   incident: Incident;
@@ -38,32 +38,39 @@ interface Idempotent {
   contain: (input: ClaimedContainment) => Promise<ContainmentResult>;
   config: IdempotencyConfig;
 }
+interface Idempotent {
+  contain: (input: ClaimedContainment) => Promise<ContainmentResult>;
+  config: IdempotencyConfig;
+}
 let idempotent: Idempotent | undefined;
+
+function containNow(incident: Incident, key: ExposedKey): Promise<ContainmentResult> {
+  const settings = env();
+  return containKey(
+    iam,
+    {
+      responderAccountId: required('RESPONDER_ACCOUNT_ID'),
+      mode: settings.MODE,
+      revokeSessions: settings.REVOKE_SESSIONS,
+      loginProfile: settings.LOGIN_PROFILE,
+      exemptTag: settings.EXEMPT_TAG,
+      canaryTag: settings.CANARY_TAG,
+      revokePolicyName: settings.REVOKE_POLICY_NAME,
+    },
+    incident,
+    key,
+  );
+}
 
 /** Built on first use: it needs the parsed environment, which must not throw at import time. */
 function idempotentContain(): Idempotent {
   if (!idempotent) {
-    const settings = env();
     const config = new IdempotencyConfig({
       eventKeyJmesPath: 'claim',
-      expiresAfterSeconds: settings.DEDUPE_WINDOW_SECONDS,
+      expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
     });
     const contain = makeIdempotent(
-      async ({ incident, key }: ClaimedContainment) =>
-        containKey(
-          iam,
-          {
-            responderAccountId: required('RESPONDER_ACCOUNT_ID'),
-            mode: settings.MODE,
-            revokeSessions: settings.REVOKE_SESSIONS,
-            loginProfile: settings.LOGIN_PROFILE,
-            exemptTag: settings.EXEMPT_TAG,
-            canaryTag: settings.CANARY_TAG,
-            revokePolicyName: settings.REVOKE_POLICY_NAME,
-          },
-          incident,
-          key,
-        ),
+      async ({ incident, key }: ClaimedContainment) => containNow(incident, key),
       {
         persistenceStore: new DynamoDBPersistenceLayer({
           tableName: required('IDEMPOTENCY_TABLE'),
@@ -86,8 +93,19 @@ export const handler = async (input: ContainInput, context?: Context): Promise<C
   }
   const { incident, key } = input;
   const stored = await contain({ claim: claimFor(incident, key), incident, key });
-  const result: ContainmentResult =
+  let result: ContainmentResult =
     stored.incidentId === incident.incidentId ? stored : { ...stored, duplicateOf: stored.incidentId };
+  // A new notification for a key contained earlier in the window: if the key is active again
+  // (switched back on by its owner, or by the attacker), the earlier result no longer holds.
+  if (result.duplicateOf && result.decision === 'contained' && result.owner.userName) {
+    if (await isKeyActive(iam, result.owner.userName, key.accessKeyId)) {
+      logger.warn('Key active again since its first containment: containing it afresh', {
+        accessKeyId: key.accessKeyId,
+        firstIncidentId: result.duplicateOf,
+      });
+      result = await containNow(incident, key);
+    }
+  }
   logger.info('Key handled', {
     incidentId: incident.incidentId,
     accessKeyId: key.accessKeyId,

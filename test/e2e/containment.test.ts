@@ -90,6 +90,27 @@ describe('a leaked key of an IAM user', () => {
     });
   });
 
+  it('contains a key again when a new notification names it after it was switched back on', async () => {
+    const user = await h.seed('re-leaked');
+    await h.responder.respond(healthEvent({ accessKeyIds: [user.victimKey], accountId: LOCAL_ACCOUNT_ID }));
+    await h.iam.send(
+      new (await import('@aws-sdk/client-iam')).UpdateAccessKeyCommand({
+        UserName: user.userName,
+        AccessKeyId: user.victimKey,
+        Status: 'Active',
+      }),
+    );
+
+    const second = await h.responder.respond(
+      healthEvent({ accessKeyIds: [user.victimKey], accountId: LOCAL_ACCOUNT_ID }),
+    );
+
+    expect(containResults(second)[0]).toMatchObject({ decision: 'contained' });
+    expect(containResults(second)[0].duplicateOf).toBeUndefined();
+    expect((await h.statuses(user.userName))[user.victimKey]).toBe('Inactive');
+    expect(await h.responder.readAlerts()).toHaveLength(2);
+  });
+
   it('contains the keys of every page of a notification and alerts once per page', async () => {
     const first = await h.seed('paged-one');
     const second = await h.seed('paged-two');
