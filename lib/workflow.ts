@@ -44,15 +44,12 @@ export class Workflow extends Construct {
       error: 'ResponseFailed',
       cause: 'A step of the response failed; the failure alert says what was and was not done.',
     });
-    const notifyFailure = new tasks.LambdaInvoke(this, 'Notify failure', {
+    const notifyFailure = lambdaStep(this, 'Notify failure', {
       comment: 'Say what was done and what was not, whatever state the response reached.',
       lambdaFunction: props.notifyFailure,
       payload: sfn.TaskInput.fromObject({ 'state.$': '$', 'executionId.$': '$$.Execution.Id' }),
-      payloadResponseOnly: true,
       resultPath: '$.failureAlert',
-      retryOnServiceExceptions: false,
     });
-    retryTransient(notifyFailure);
     notifyFailure.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.failureAlertError' });
     notifyFailure.next(failed);
 
@@ -61,34 +58,22 @@ export class Workflow extends Construct {
       parameters: { 'event.$': '$' },
     });
 
-    const intake = new tasks.LambdaInvoke(this, 'Read the event', {
+    const intake = lambdaStep(this, 'Read the event', {
       comment:
         'Validate the event into an incident and the keys it names. Drops the raw event from the state.',
       lambdaFunction: props.intake,
       payload: sfn.TaskInput.fromObject({ 'event.$': '$.event' }),
-      payloadResponseOnly: true,
       // The result replaces the state (the default ResultPath). Not written as resultPath '$':
       // aws-local-stepfunctions 3.0 stores that under a key named "$" instead of replacing the state.
       resultSelector: { 'intake.$': '$' },
-      retryOnServiceExceptions: false,
     });
-    retryTransient(intake);
     intake.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    const containKey = new tasks.LambdaInvoke(this, 'Contain the key', {
+    const containKey = lambdaStep(this, 'Contain the key', {
       comment:
         'Find the owner, decide by policy, deactivate, revoke sessions. De-duplicated per account and key.',
       lambdaFunction: props.contain,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: false,
-    });
-    retryTransient(containKey);
-    // Another execution is containing the same key right now: wait for its result.
-    containKey.addRetry({
-      errors: ['IdempotencyAlreadyInProgressError'],
-      interval: Duration.seconds(2),
-      maxAttempts: 8,
-      backoffRate: 1.5,
+      waitsForOtherExecutions: true,
     });
     const recordFailure = new sfn.Pass(this, 'Record that the key was not contained', {
       comment: 'One key failing must not stop the others; the alert reports it and the execution then fails.',
@@ -115,19 +100,12 @@ export class Workflow extends Construct {
     containEach.itemProcessor(containKey);
     containEach.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    const alert = new tasks.LambdaInvoke(this, 'Send the containment alert', {
+    const alert = lambdaStep(this, 'Send the containment alert', {
       comment: 'The first message, right after containment. Sent once per incident.',
       lambdaFunction: props.alert,
+      waitsForOtherExecutions: true,
       payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
-      payloadResponseOnly: true,
       resultPath: '$.alert',
-      retryOnServiceExceptions: false,
-    });
-    retryTransient(alert);
-    alert.addRetry({
-      errors: ['IdempotencyAlreadyInProgressError'],
-      interval: Duration.seconds(2),
-      maxAttempts: 5,
     });
     alert.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
@@ -157,19 +135,12 @@ export class Workflow extends Construct {
       comment: 'Give IAM time to apply the changes everywhere before reading them back.',
       time: sfn.WaitTime.duration(props.settleTime ?? Duration.seconds(60)),
     });
-    const confirm = new tasks.LambdaInvoke(this, 'Confirm the containment held', {
+    const confirm = lambdaStep(this, 'Confirm the containment held', {
       comment: 'Is each key still inactive and its session deny still there? Re-apply and alert if not.',
       lambdaFunction: props.confirm,
+      waitsForOtherExecutions: true,
       payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
-      payloadResponseOnly: true,
       resultPath: '$.confirmation',
-      retryOnServiceExceptions: false,
-    });
-    retryTransient(confirm);
-    confirm.addRetry({
-      errors: ['IdempotencyAlreadyInProgressError'],
-      interval: Duration.seconds(2),
-      maxAttempts: 5,
     });
     confirm.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
     const anyContained = new sfn.Choice(this, 'Was a key deactivated?')
@@ -216,7 +187,24 @@ export class Workflow extends Construct {
   }
 }
 
-function retryTransient(task: tasks.LambdaInvoke): void {
+/**
+ * A Lambda task as every step of this workflow wants it: the function's result as the output,
+ * transient errors retried with jitter, and, for idempotent steps, a wait while another execution
+ * works on the same key (Powertools' IdempotencyAlreadyInProgressError).
+ */
+function lambdaStep(
+  scope: Construct,
+  name: string,
+  props: Omit<tasks.LambdaInvokeProps, 'payloadResponseOnly' | 'retryOnServiceExceptions'> & {
+    waitsForOtherExecutions?: boolean;
+  },
+): tasks.LambdaInvoke {
+  const { waitsForOtherExecutions, ...invoke } = props;
+  const task = new tasks.LambdaInvoke(scope, name, {
+    ...invoke,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+  });
   // Full jitter spreads the retries of parallel branches that IAM throttled together.
   task.addRetry({
     errors: TRANSIENT,
@@ -225,4 +213,13 @@ function retryTransient(task: tasks.LambdaInvoke): void {
     backoffRate: 2,
     jitterStrategy: sfn.JitterType.FULL,
   });
+  if (waitsForOtherExecutions) {
+    task.addRetry({
+      errors: ['IdempotencyAlreadyInProgressError'],
+      interval: Duration.seconds(2),
+      maxAttempts: 8,
+      backoffRate: 1.5,
+    });
+  }
+  return task;
 }

@@ -127,12 +127,7 @@ export function asSubject(text: string): string {
 
 function headline(incident: Incident, fresh: ContainmentResult[]): string[] {
   return fresh.map((r) => {
-    const who =
-      r.owner.type === 'root'
-        ? 'the ROOT user'
-        : r.owner.userName
-          ? `IAM user ${r.owner.userName}`
-          : 'no known owner';
+    const who = ownerText(r.owner, 'the ROOT user');
     const when = r.containedAt
       ? ` at ${r.containedAt}, ${secondsBetween(incident.detectedAt, r.containedAt)} after AWS detected it`
       : '';
@@ -142,13 +137,7 @@ function headline(incident: Incident, fresh: ContainmentResult[]): string[] {
 
 function keySection(result: ContainmentResult, incident: Incident): string[] {
   const lines = [`KEY ${result.accessKeyId}`];
-  const owner =
-    result.owner.type === 'root'
-      ? 'root user'
-      : result.owner.userName
-        ? `IAM user ${result.owner.userName}`
-        : 'unknown';
-  lines.push(`  Owner:     ${owner}`);
+  lines.push(`  Owner:     ${ownerText(result.owner, 'root user')}`);
   lines.push(`  Decision:  ${LABEL[result.decision]}. ${result.reason}`);
   if (result.error) lines.push(`  Error:     ${result.error}${result.cause ? `: ${result.cause}` : ''}`);
   if (result.keyStatusAfter) lines.push(`  Status now: ${result.keyStatusAfter}`);
@@ -173,6 +162,11 @@ function keySection(result: ContainmentResult, incident: Incident): string[] {
     });
   }
   return lines;
+}
+
+function ownerText(owner: ContainmentResult['owner'], rootLabel: string): string {
+  if (owner.type === 'root') return rootLabel;
+  return owner.userName ? `IAM user ${owner.userName}` : 'no known owner';
 }
 
 export function actionLine(a: ActionRecord): string {
