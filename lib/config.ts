@@ -22,6 +22,8 @@ export interface ResponderConfig {
   regions: 'all-enabled' | string[];
   /** Users tagged `<exemptTag>=true` are only reported. @default none (nobody is exempt) */
   exemptTag?: string;
+  /** Deny the older sessions of every role the leaked key (or its pivots) assumed. @default false */
+  revokeAssumedRoleSessions: boolean;
   /** Days the evidence is kept. @default 400 */
   evidenceRetentionDays: number;
   /** Region of the primary stack. AWS delivers IAM's CloudTrail events (the quarantine trigger) in us-east-1 only. @default us-east-1 */
@@ -94,6 +96,7 @@ const schema = z.object({
     ])
     .default('all-enabled'),
   exemptTag: z.string().regex(TAG_KEY, 'must be an IAM tag key').optional(),
+  revokeAssumedRoleSessions: bool.default(false),
   evidenceRetentionDays: int(1, 3650).default(400),
   primaryRegion: z.string().regex(REGION, 'must be a region such as us-east-1').default('us-east-1'),
   // The default applies before 'none' becomes undefined: zod 4 would otherwise replace that undefined with the default.
@@ -148,6 +151,7 @@ const ACCEPTED: Partial<Record<keyof ResponderConfig, string>> = {
   lookbackDays: '1 to 90',
   regions: 'all-enabled | comma-separated regions',
   exemptTag: 'an IAM tag key',
+  revokeAssumedRoleSessions: 'true | false',
   evidenceRetentionDays: '1 to 3650',
   primaryRegion: 'a region, default us-east-1',
   backupRegion: "a region other than primaryRegion, or 'none'",

@@ -1,9 +1,18 @@
-import { Aws, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import {
+  Aws,
+  type CfnResource,
+  Duration,
+  RemovalPolicy,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { alarmOnAny } from './alarms';
 import type { ResponderConfig } from './config';
+import { EvidenceBucket } from './evidence-bucket';
 import { Notifications } from './notifications';
 import { ResponderFunction } from './responder-function';
 import { Triggers } from './triggers';
@@ -20,6 +29,7 @@ export class ResponderStack extends Stack {
   public readonly notifications: Notifications;
   public readonly idempotencyTable: dynamodb.Table;
   public readonly triggers: Triggers;
+  public readonly evidence: EvidenceBucket;
 
   constructor(scope: Construct, id: string, props: ResponderStackProps) {
     super(scope, id, props);
@@ -77,7 +87,48 @@ export class ResponderStack extends Stack {
       description: 'Reads the containment back once IAM has settled and re-applies what was undone',
       environment: { ...alertEnv, ...tableEnv, REVOKE_SESSIONS: String(config.revokeSessions) },
     });
-    this.functions = [intake, contain, alert, notifyFailure, confirm];
+    this.evidence = new EvidenceBucket(this, 'Evidence', { retentionDays: config.evidenceRetentionDays });
+    const evidenceEnv = { EVIDENCE_BUCKET: this.evidence.bucket.bucketName };
+    const planInvestigation = new ResponderFunction(this, 'PlanInvestigation', {
+      step: 'plan',
+      description: 'Chooses the keys, regions and time window to investigate',
+      environment: {
+        REGIONS: config.regions === 'all-enabled' ? 'all-enabled' : config.regions.join(','),
+        LOOKBACK_DAYS: String(config.lookbackDays),
+      },
+    });
+    const collectActivity = new ResponderFunction(this, 'CollectActivity', {
+      step: 'collect',
+      description: "Reads a batch of the key's CloudTrail pages in one region into the evidence bucket",
+      environment: evidenceEnv,
+      // Long batches mean fewer workflow transitions; the collector stops 30 s before the end.
+      timeout: Duration.minutes(15),
+      memorySize: 512,
+    });
+    const followPivots = new ResponderFunction(this, 'FollowPivots', {
+      step: 'pivots',
+      description: 'Records a round of collection and queues the keys the attacker minted',
+      environment: evidenceEnv,
+    });
+    const revokeRoleSessions = config.revokeAssumedRoleSessions
+      ? new ResponderFunction(this, 'RevokeRoleSessions', {
+          step: 'revoke-roles',
+          description: 'Denies the older sessions of roles the attacker assumed',
+          environment: { RESPONDER_ROLE_PREFIX: `${this.stackName}-` },
+        })
+      : undefined;
+    this.functions = [
+      intake,
+      contain,
+      alert,
+      notifyFailure,
+      confirm,
+      planInvestigation,
+      collectActivity,
+      followPivots,
+    ];
+    if (revokeRoleSessions) this.functions.push(revokeRoleSessions);
+    this.grantInvestigation({ planInvestigation, collectActivity, followPivots, revokeRoleSessions });
 
     this.grantLeastPrivilege({ intake, contain, alert, notifyFailure, confirm }, table, config);
     for (const fn of [alert, notifyFailure, confirm]) {
@@ -95,6 +146,10 @@ export class ResponderStack extends Stack {
       alert,
       notifyFailure,
       confirm,
+      planInvestigation,
+      collectActivity,
+      followPivots,
+      revokeRoleSessions,
       logGroup: stateMachineLogs,
     });
     this.triggers = new Triggers(this, 'Triggers', {
@@ -170,6 +225,66 @@ export class ResponderStack extends Stack {
       reason:
         'iam:GetAccountSummary (root-key detection) and X-Ray writes support no resource-level permissions.',
     });
+  }
+
+  private grantInvestigation(fns: {
+    planInvestigation: ResponderFunction;
+    collectActivity: ResponderFunction;
+    followPivots: ResponderFunction;
+    revokeRoleSessions?: ResponderFunction;
+  }): void {
+    const bucket = this.evidence.bucket;
+    const incidents = bucket.arnForObjects('incidents/*');
+    fns.planInvestigation.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['ec2:DescribeRegions'], resources: ['*'] }),
+    );
+    fns.collectActivity.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }),
+    );
+    fns.collectActivity.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [incidents] }),
+    );
+    fns.followPivots.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [incidents] }),
+    );
+    const noResourceLevel = 'supports no resource-level permissions';
+    Validations.of(fns.planInvestigation.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `ec2:DescribeRegions ${noResourceLevel}, nor do X-Ray's writes.`,
+    });
+    Validations.of(fns.collectActivity.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: `cloudtrail:LookupEvents ${noResourceLevel}, nor do X-Ray's writes.`,
+    });
+    for (const fn of [fns.collectActivity, fns.followPivots]) {
+      Validations.of(fn.executionRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as CfnResource)}.Arn>/incidents/*]`,
+        reason:
+          'Evidence objects are named per incident at run time; the grant is limited to the incidents/ prefix.',
+      });
+    }
+    if (fns.revokeRoleSessions) {
+      const roles = `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/*`;
+      fns.revokeRoleSessions.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['iam:PutRolePolicy'], resources: [roles] }),
+      );
+      // The responder can never change its own roles (CDK names them <stack>-...), nor AWS's.
+      fns.revokeRoleSessions.addToRolePolicy(
+        new iam.PolicyStatement({
+          effect: iam.Effect.DENY,
+          actions: ['iam:PutRolePolicy'],
+          resources: [
+            `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/${this.stackName}-*`,
+            `arn:${Aws.PARTITION}:iam::${Aws.ACCOUNT_ID}:role/aws-service-role/*`,
+          ],
+        }),
+      );
+      Validations.of(fns.revokeRoleSessions.executionRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:role/*]`,
+        reason:
+          "The attacker may assume any role; an explicit deny keeps the responder's own roles and service-linked roles out of reach.",
+      });
+    }
   }
 
   private addAlarms(): void {

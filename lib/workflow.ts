@@ -11,6 +11,11 @@ export interface WorkflowProps {
   readonly alert: lambda.IFunction;
   readonly notifyFailure: lambda.IFunction;
   readonly confirm: lambda.IFunction;
+  readonly planInvestigation: lambda.IFunction;
+  readonly collectActivity: lambda.IFunction;
+  readonly followPivots: lambda.IFunction;
+  /** Present when the stack revokes the sessions of roles the attacker assumed. */
+  readonly revokeRoleSessions?: lambda.IFunction;
   /** How long IAM gets to settle before the containment is read back. @default 60 seconds */
   readonly settleTime?: Duration;
   /** Keys contained at once; IAM throttles writes per account. @default 5 */
@@ -120,49 +125,41 @@ export class Workflow extends Construct {
       .when(
         sfn.Condition.or(
           sfn.Condition.booleanEquals('$.alert.allHandled', false),
-          sfn.Condition.and(
-            sfn.Condition.isPresent('$.confirmation'),
-            sfn.Condition.booleanEquals('$.confirmation.held', false),
-          ),
+          sfn.Condition.booleanEquals('$.investigation.confirmation.held', false),
         ),
         notAllContained,
       )
       .otherwise(done);
 
-    // IAM is eventually consistent: an attacker with IAM rights can undo a fresh containment in
-    // the first seconds. Read it back once that window has passed, and re-apply what was undone.
-    const settle = new sfn.Wait(this, 'Let IAM settle', {
-      comment: 'Give IAM time to apply the changes everywhere before reading them back.',
-      time: sfn.WaitTime.duration(props.settleTime ?? Duration.seconds(60)),
+    const investigate = new sfn.Parallel(this, 'Investigate', {
+      comment: 'Confirm the containment held while the activity of the key is collected.',
+      // Each branch ends with the one field it contributes.
+      resultSelector: { 'confirmation.$': '$[0].confirmation', 'activity.$': '$[1].activity' },
+      resultPath: '$.investigation',
     });
-    const confirm = lambdaStep(this, 'Confirm the containment held', {
-      comment: 'Is each key still inactive and its session deny still there? Re-apply and alert if not.',
-      lambdaFunction: props.confirm,
-      waitsForOtherExecutions: true,
-      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
-      resultPath: '$.confirmation',
-    });
-    confirm.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    const anyContained = new sfn.Choice(this, 'Was a key deactivated?')
-      .when(
-        sfn.Condition.numberGreaterThan('$.alert.containedCount', 0),
-        settle.next(confirm).next(checkOutcome),
-      )
-      .otherwise(checkOutcome);
+    investigate.branch(this.confirmBranch(props));
+    investigate.branch(this.collectBranch(props));
+    investigate.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    const definition = receive.next(intake).next(containEach).next(alert).next(anyContained);
+    const definition = receive
+      .next(intake)
+      .next(containEach)
+      .next(alert)
+      .next(investigate)
+      .next(checkOutcome);
 
     this.stateMachine = new sfn.StateMachine(this, 'RespondToExposedKey', {
       comment: 'Respond to an exposed AWS access key: contain it first, then alert.',
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,
       queryLanguage: sfn.QueryLanguage.JSON_PATH,
-      timeout: Duration.minutes(30),
+      // Collecting 90 days of a busy key at CloudTrail's 2 requests per second can take hours.
+      timeout: Duration.hours(12),
       tracingEnabled: true,
       logs: { destination: props.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
     const role = this.stateMachine.role;
-    for (const fn of [props.intake, props.contain, props.alert, props.notifyFailure, props.confirm]) {
+    for (const fn of this.functions(props)) {
       const logicalId = Stack.of(this).getLogicalId(fn.node.defaultChild as CfnResource);
       Validations.of(role).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${logicalId}.Arn>:*]`,
@@ -175,6 +172,137 @@ export class Workflow extends Construct {
       reason:
         'X-Ray tracing (PutTraceSegments, GetSamplingRules, ...) and log delivery support no resource-level permissions.',
     });
+  }
+
+  private functions(props: WorkflowProps): lambda.IFunction[] {
+    const fns = [
+      props.intake,
+      props.contain,
+      props.alert,
+      props.notifyFailure,
+      props.confirm,
+      props.planInvestigation,
+      props.collectActivity,
+      props.followPivots,
+    ];
+    return props.revokeRoleSessions ? [...fns, props.revokeRoleSessions] : fns;
+  }
+
+  /**
+   * IAM is eventually consistent: an attacker with IAM rights can undo a fresh containment in
+   * the first seconds. Read it back once that window has passed, and re-apply what was undone.
+   */
+  private confirmBranch(props: WorkflowProps): sfn.IChainable {
+    const settle = new sfn.Wait(this, 'Let IAM settle', {
+      comment: 'Give IAM time to apply the changes everywhere before reading them back.',
+      time: sfn.WaitTime.duration(props.settleTime ?? Duration.seconds(60)),
+    });
+    const confirm = lambdaStep(this, 'Confirm the containment held', {
+      comment: 'Is each key still inactive and its session deny still there? Re-apply and alert if not.',
+      lambdaFunction: props.confirm,
+      waitsForOtherExecutions: true,
+      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
+      resultPath: '$.confirmation',
+    });
+    const nothingToConfirm = new sfn.Pass(this, 'Nothing to confirm', {
+      comment: 'No key was deactivated by this execution.',
+      result: sfn.Result.fromObject({ held: true, confirmations: [] }),
+      resultPath: '$.confirmation',
+    });
+    return new sfn.Choice(this, 'Was a key deactivated?')
+      .when(sfn.Condition.numberGreaterThan('$.alert.containedCount', 0), settle.next(confirm))
+      .otherwise(nothingToConfirm);
+  }
+
+  /**
+   * Every CloudTrail event of the keys, in every region, then of the temporary keys they minted.
+   * Pages continue across invocations (the loop carries the cursor), so there is no ceiling.
+   */
+  private collectBranch(props: WorkflowProps): sfn.IChainable {
+    const plan = lambdaStep(this, 'Plan the investigation', {
+      comment: 'Which keys, which regions (us-east-1 always), which time window.',
+      lambdaFunction: props.planInvestigation,
+      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
+      resultSelector: { 'plan.$': '$' },
+    });
+
+    const readPages = lambdaStep(this, 'Read CloudTrail pages', {
+      comment: "A batch of LookupEvents pages at the region's 2 requests per second; returns where to go on.",
+      lambdaFunction: props.collectActivity,
+    });
+    const regionRead = new sfn.Succeed(this, 'Region read');
+    const unreadable = new sfn.Pass(this, 'Record the region as unreadable', {
+      comment: 'A region that fails is recorded as incomplete and does not fail the others.',
+      parameters: {
+        'incidentId.$': '$.incidentId',
+        'region.$': '$.region',
+        'window.$': '$.window',
+        'keys.$': '$.keys',
+        progress: {
+          keyIndex: 0,
+          cursor: { pages: 0, events: 0, done: true },
+          results: [],
+          pivots: [],
+          invocations: 0,
+          done: true,
+          'failure.$': '$.error',
+        },
+      },
+    });
+    readPages.addCatch(unreadable, { errors: ['States.ALL'], resultPath: '$.error' });
+    readPages.next(
+      new sfn.Choice(this, 'All pages read?')
+        .when(sfn.Condition.booleanEquals('$.progress.done', true), regionRead)
+        .otherwise(readPages),
+    );
+    const collect = new sfn.Map(this, 'Collect activity in each region', {
+      comment: 'One branch per region, each within its own request budget.',
+      itemsPath: '$.plan.regions',
+      itemSelector: {
+        'incidentId.$': '$.plan.incidentId',
+        'region.$': '$$.Map.Item.Value',
+        'window.$': '$.plan.window',
+        'keys.$': '$.plan.keys',
+      },
+      maxConcurrency: 40,
+      resultPath: '$.results',
+    });
+    collect.itemProcessor(readPages);
+
+    const follow = lambdaStep(this, 'Follow the pivots', {
+      comment: 'Record the round in the manifest; the keys it minted are collected next.',
+      lambdaFunction: props.followPivots,
+      payload: sfn.TaskInput.fromObject({ 'plan.$': '$.plan', 'results.$': '$.results' }),
+    });
+    const collected = new sfn.Pass(this, 'Activity collected');
+    let afterRounds: sfn.IChainable = collected;
+    if (props.revokeRoleSessions) {
+      const revoke = lambdaStep(this, 'Revoke sessions of the roles it assumed', {
+        comment: 'Deny the older sessions of every role the leaked key or its pivots assumed.',
+        lambdaFunction: props.revokeRoleSessions,
+        payload: sfn.TaskInput.fromObject({ 'rolesAssumed.$': '$.activity.rolesAssumed' }),
+        resultPath: '$.activity.roleSessions',
+      });
+      afterRounds = new sfn.Choice(this, 'Did it assume roles?')
+        .when(sfn.Condition.isPresent('$.activity.rolesAssumed[0]'), revoke.next(collected))
+        .otherwise(collected);
+    }
+    follow.next(
+      new sfn.Choice(this, 'Did it mint more keys?')
+        .when(sfn.Condition.booleanEquals('$.more', true), collect)
+        .otherwise(afterRounds),
+    );
+
+    const nothingToInvestigate = new sfn.Pass(this, 'Nothing to investigate', {
+      comment: 'No key of this account to investigate (unknown, refused or duplicate keys).',
+      result: sfn.Result.fromObject({ skipped: 'no key of this account to investigate' }),
+      resultPath: '$.activity',
+    });
+    return plan.next(
+      new sfn.Choice(this, 'Any key to investigate?')
+        .when(sfn.Condition.isPresent('$.plan.keys[0]'), collect.next(follow))
+        .otherwise(nothingToInvestigate),
+    );
   }
 
   /** A log group whose name Step Functions accepts without growing the account's resource policy. */

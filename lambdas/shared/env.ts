@@ -30,6 +30,12 @@ export const envSchema = z.object({
   ALERT_TOPIC_ARN: optionalText,
   REVOKE_POLICY_NAME: z._default(z.string(), 'ExposedKeyResponderRevokeSessions'),
   STATE_MACHINE_LOG_GROUP: optionalText,
+  EVIDENCE_BUCKET: optionalText,
+  /** all-enabled, or a comma-separated list of regions. */
+  REGIONS: z._default(z.string(), 'all-enabled'),
+  LOOKBACK_DAYS: z._default(z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)), 90),
+  /** Every role of the responder's stack starts with this (CDK names roles <stack>-...): never changed. */
+  RESPONDER_ROLE_PREFIX: z._default(z.string(), ''),
 });
 
 export type ResponderEnv = z.infer<typeof envSchema>;

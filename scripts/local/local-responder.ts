@@ -10,6 +10,7 @@ import {
   PutRuleCommand,
   PutTargetsCommand,
 } from '@aws-sdk/client-eventbridge';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import {
   CreateQueueCommand,
@@ -48,6 +49,10 @@ export interface LocalResponderOptions {
   verbose?: boolean;
   /** How long each Wait state really waits, in ms (the definition says a minute). @default 0 */
   waitMs?: number;
+  /** The CloudTrail LookupEvents stand-in (moto has none). */
+  cloudTrailEndpoint?: string;
+  /** The Lightsail stand-in (moto has none). */
+  lightsailEndpoint?: string;
 }
 
 export interface Alert {
@@ -126,6 +131,8 @@ export class LocalResponder {
   /** Synthesizes the app with `context`, provisions its resources in the emulator and loads the handlers. */
   static async create(options: LocalResponderOptions): Promise<LocalResponder> {
     configureSdkEnvironment(options.endpoint, options.verbose ?? false);
+    if (options.cloudTrailEndpoint) process.env.AWS_ENDPOINT_URL_CLOUDTRAIL = options.cloudTrailEndpoint;
+    if (options.lightsailEndpoint) process.env.AWS_ENDPOINT_URL_LIGHTSAIL = options.lightsailEndpoint;
     const clients = makeClients();
 
     const outdir = mkdtempSync(path.join(tmpdir(), 'ekr-synth-'));
@@ -160,6 +167,16 @@ export class LocalResponder {
       resources[id] = {
         ref: name,
         attributes: { Arn: `arn:aws:dynamodb:${LOCAL_REGION}:${LOCAL_ACCOUNT_ID}:table/${name}` },
+      };
+    }
+    for (const [id] of resourcesOfType(template, 'AWS::S3::Bucket')) {
+      const name = `ekr-${id}`.toLowerCase().slice(0, 63);
+      await clients.s3
+        .send(new CreateBucketCommand({ Bucket: name }))
+        .catch(ignore('BucketAlreadyOwnedByYou'));
+      resources[id] = {
+        ref: name,
+        attributes: { Arn: `arn:aws:s3:::${name}`, DomainName: `${name}.s3.amazonaws.com` },
       };
     }
     let alertTopicArn = '';
@@ -226,6 +243,8 @@ export class LocalResponder {
     }
     Object.assign(process.env, merged, quietPowertools(options.verbose ?? false));
 
+    for (const fn of functions)
+      fn.timeoutSeconds = Number(template.Resources[fn.logicalId].Properties?.Timeout ?? 3);
     const definitionString = template.Resources[stateMachineId(template)].Properties?.DefinitionString;
     const definition = JSON.parse(String(resolve(definitionString, scope))) as Record<string, unknown>;
     const handlers = bindHandlers(definition, functions);
@@ -382,6 +401,7 @@ export class LocalResponder {
 }
 
 interface Clients {
+  s3: S3Client;
   dynamodb: DynamoDBClient;
   sns: SNSClient;
   sqs: SQSClient;
@@ -390,6 +410,7 @@ interface Clients {
 
 function makeClients(): Clients {
   return {
+    s3: new S3Client({}),
     dynamodb: new DynamoDBClient({}),
     sns: new SNSClient({}),
     sqs: new SQSClient({}),
@@ -425,6 +446,8 @@ interface LocalFunction {
   logicalId: string;
   step: string;
   entryFile: string;
+  /** The function's Timeout, so the handler sees the remaining time it would have in Lambda. */
+  timeoutSeconds?: number;
 }
 
 function synthesize(context: Record<string, unknown>, outdir: string) {
@@ -455,51 +478,50 @@ function stateMachineId(template: { Resources: Record<string, { Type: string }> 
   return ids[0];
 }
 
-/** The names of every Wait state, nested ones included. */
-function waitStates(definition: Record<string, unknown>): string[] {
-  const names: string[] = [];
-  const visit = (states: Record<string, Record<string, unknown>>) => {
-    for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Wait') names.push(name);
-      const processor = (state.ItemProcessor ?? state.Iterator) as
-        | { States?: Record<string, Record<string, unknown>> }
-        | undefined;
-      if (processor?.States) visit(processor.States);
-    }
-  };
-  visit(definition.States as Record<string, Record<string, unknown>>);
-  return names;
-}
+type StateDefinition = Record<string, unknown>;
 
-/** Maps each Task state to the handler of the Lambda function its Resource names. */
-function bindHandlers(definition: Record<string, unknown>, functions: LocalFunction[]) {
-  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
-  const visit = (states: Record<string, Record<string, unknown>>) => {
+/** Calls `fn` for every state of the definition, those inside Map and Parallel states included. */
+function forEachState(definition: StateDefinition, fn: (name: string, state: StateDefinition) => void): void {
+  const visit = (states: Record<string, StateDefinition>) => {
     for (const [name, state] of Object.entries(states)) {
-      if (state.Type === 'Task') {
-        const resource = String(state.Resource);
-        const functionArn =
-          resource === 'arn:aws:states:::lambda:invoke'
-            ? String((state.Parameters as Record<string, unknown>)?.FunctionName)
-            : resource;
-        const logicalId = functionArn.split(':function:')[1]?.split(':')[0];
-        const fn = functions.find((f) => f.logicalId === logicalId);
-        if (!fn)
-          throw new Error(`Task state "${name}" calls ${resource}, which is none of the stack's functions.`);
-        handlers[name] = lambdaLike(fn);
-      }
+      fn(name, state);
       const processor = (state.ItemProcessor ?? state.Iterator) as
-        | { States?: Record<string, Record<string, unknown>> }
+        | { States?: Record<string, StateDefinition> }
         | undefined;
       if (processor?.States) visit(processor.States);
-      for (const branch of (state.Branches as
-        | { States: Record<string, Record<string, unknown>> }[]
-        | undefined) ?? []) {
+      for (const branch of (state.Branches as { States: Record<string, StateDefinition> }[] | undefined) ??
+        []) {
         visit(branch.States);
       }
     }
   };
-  visit(definition.States as Record<string, Record<string, unknown>>);
+  visit(definition.States as Record<string, StateDefinition>);
+}
+
+function waitStates(definition: StateDefinition): string[] {
+  const names: string[] = [];
+  forEachState(definition, (name, state) => {
+    if (state.Type === 'Wait') names.push(name);
+  });
+  return names;
+}
+
+/** Maps each Task state to the handler of the Lambda function its Resource names. */
+function bindHandlers(definition: StateDefinition, functions: LocalFunction[]) {
+  const handlers: Record<string, (input: unknown) => Promise<unknown>> = {};
+  forEachState(definition, (name, state) => {
+    if (state.Type !== 'Task') return;
+    const resource = String(state.Resource);
+    const functionArn =
+      resource === 'arn:aws:states:::lambda:invoke'
+        ? String((state.Parameters as Record<string, unknown>)?.FunctionName)
+        : resource;
+    const logicalId = functionArn.split(':function:')[1]?.split(':')[0];
+    const fn = functions.find((f) => f.logicalId === logicalId);
+    if (!fn)
+      throw new Error(`Task state "${name}" calls ${resource}, which is none of the stack's functions.`);
+    handlers[name] = lambdaLike(fn);
+  });
   return handlers;
 }
 
@@ -511,7 +533,7 @@ function lambdaLike(fn: LocalFunction): (input: unknown) => Promise<unknown> {
   let handler: Handler | undefined;
   return async (input) => {
     handler ??= (require(fn.entryFile) as { handler: Handler }).handler;
-    const deadline = Date.now() + 60_000;
+    const deadline = Date.now() + (fn.timeoutSeconds ?? 3) * 1000;
     const context = {
       functionName: fn.logicalId,
       functionVersion: '$LATEST',

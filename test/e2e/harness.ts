@@ -2,11 +2,15 @@ import { GetUserPolicyCommand, IAMClient, ListUserPoliciesCommand } from '@aws-s
 import { type MotoServer, startMoto } from '../../scripts/emulator/moto';
 import { LOCAL_ACCOUNT_ID, LocalResponder } from '../../scripts/local/local-responder';
 import { keyStatuses, type SeededUser, seedUserWithTwoKeys } from '../../scripts/local/seed';
+import { type CloudTrailStandIn, startCloudTrailStandIn } from '../../scripts/standins/cloudtrail';
+import { type LightsailStandIn, startLightsailStandIn } from '../../scripts/standins/lightsail';
 
 export { LOCAL_ACCOUNT_ID };
 
 export interface Harness {
   moto: MotoServer;
+  cloudTrail: CloudTrailStandIn;
+  lightsail: LightsailStandIn;
   responder: LocalResponder;
   iam: IAMClient;
   seed(userName: string, tags?: Record<string, string>): Promise<SeededUser>;
@@ -17,13 +21,35 @@ export interface Harness {
 }
 
 /** One emulator and one synthesized responder per test file (the handlers share process.env). */
-export async function startHarness(context: Record<string, unknown>, waitMs = 0): Promise<Harness> {
-  const moto = await startMoto();
+export interface HarnessOptions {
+  /** How long Wait states really wait, in ms. @default 0 */
+  waitMs?: number;
+  /** Load AWS managed policies into the emulator (an attacker attaching AdministratorAccess needs them). */
+  managedPolicies?: boolean;
+}
+
+export async function startHarness(
+  context: Record<string, unknown>,
+  options: HarnessOptions = {},
+): Promise<Harness> {
+  const moto = await startMoto(
+    options.managedPolicies ? { env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } } : {},
+  );
+  const cloudTrail = await startCloudTrailStandIn();
+  const lightsail = await startLightsailStandIn();
   try {
-    const responder = await LocalResponder.create({ endpoint: moto.endpoint, context, waitMs });
+    const responder = await LocalResponder.create({
+      endpoint: moto.endpoint,
+      cloudTrailEndpoint: cloudTrail.endpoint,
+      lightsailEndpoint: lightsail.endpoint,
+      context,
+      waitMs: options.waitMs ?? 0,
+    });
     const iam = new IAMClient({});
     return {
       moto,
+      cloudTrail,
+      lightsail,
       responder,
       iam,
       seed: (userName, tags) => seedUserWithTwoKeys(iam, userName, tags),
@@ -37,10 +63,16 @@ export async function startHarness(context: Record<string, unknown>, waitMs = 0)
         }
         return docs;
       },
-      stop: () => moto.stop(),
+      stop: () => stopAll(),
     };
   } catch (error) {
-    await moto.stop();
+    await stopAll();
     throw error;
+  }
+
+  async function stopAll(): Promise<void> {
+    await lightsail.stop();
+    await cloudTrail.stop();
+    await moto.stop();
   }
 }

@@ -1,0 +1,17 @@
+import type { Context } from 'aws-lambda';
+import type { RoleAssumed } from '../pivots/manifest';
+import { iam } from '../shared/clients/iam';
+import { env } from '../shared/env';
+import { logger } from '../shared/powertools';
+import { type RoleRevocation, revokeRoleSessions } from './revoke-role-sessions';
+
+/** With revokeAssumedRoleSessions: end the sessions of every role the attacker assumed. */
+export const handler = async (
+  input: { rolesAssumed: RoleAssumed[] },
+  context?: Context,
+): Promise<{ roles: RoleRevocation[] }> => {
+  if (context) logger.addContext(context);
+  const roles = await revokeRoleSessions(iam, input.rolesAssumed ?? [], env().RESPONDER_ROLE_PREFIX);
+  logger.info('Role sessions revoked', { roles });
+  return { roles };
+};
