@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { parse as parseYaml } from 'yaml';
+import type { ActivitySummary } from '../../lambdas/pivots/handler';
 import type { ContainmentResult } from '../../lambdas/shared/types';
 import { ensureMotoInstalled } from '../emulator/ensure-moto';
 import { startMoto } from '../emulator/moto';
@@ -13,10 +14,22 @@ import {
   type StateStep,
 } from '../local/local-responder';
 import { keyStatuses, seedUserWithTwoKeys } from '../local/seed';
+import {
+  DEFAULT_SCENARIO_FILE,
+  loadScenario,
+  runScenario,
+  type Scenario,
+  type ScenarioRun,
+  scenarioDurationMs,
+} from '../scenario/scenario';
+import { startCloudTrailStandIn } from '../standins/cloudtrail';
+import { startLightsailStandIn } from '../standins/lightsail';
 
 export interface DrillOptions {
   /** A file holding the event to send instead of the default Health event. */
   eventFile?: string;
+  /** The attacker's steps before the leak is reported: a scenario file, the default one, or none. */
+  scenario?: string | 'default' | 'none';
   /** CDK context for the synthesized stack (mode, loginProfile, ...). */
   context?: Record<string, unknown>;
   onStep?: (step: StateStep) => void;
@@ -40,6 +53,15 @@ export interface DrillReport {
   execution: { status: ExecutionOutcome['status'] | 'NOT_STARTED'; error?: string; cause?: string };
   keys: DrillKey[];
   alerts: Alert[];
+  /** What the attacker did before the leak was reported (the scenario), in the emulator. */
+  scenario: { name: string; steps: number; failedSteps: number } | null;
+  activity: {
+    regions: { region: string; events: number; complete: boolean }[];
+    pivotKeys: string[];
+    rolesAssumed: { roleArn: string; sessionKey: string; assumedWith: string }[];
+    events: number;
+    manifestKey: string | null;
+  } | null;
   timings: { containmentMs: number | null; workflowMs: number | null };
 }
 
@@ -53,12 +75,18 @@ export const CANARY_TAG = 'exposed-key-responder:canary';
 export async function runDrill(options: DrillOptions = {}): Promise<DrillReport> {
   const log = options.log ?? (() => undefined);
   ensureMotoInstalled(log);
-  log('Starting the AWS emulator...');
-  const moto = await startMoto();
+  const scenario = loadDrillScenario(options.scenario ?? 'default');
+  log('Starting the AWS emulator and the CloudTrail and Lightsail stand-ins...');
+  // Managed policies let the attacker attach AdministratorAccess, as it would in AWS.
+  const moto = await startMoto({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
+  const cloudTrail = await startCloudTrailStandIn();
+  const lightsail = await startLightsailStandIn();
   try {
     log(`Emulator up at ${moto.endpoint}; synthesizing the stack and provisioning it...`);
     const responder = await LocalResponder.create({
       endpoint: moto.endpoint,
+      cloudTrailEndpoint: cloudTrail.endpoint,
+      lightsailEndpoint: lightsail.endpoint,
       context: { drills: true, ...options.context },
     });
     const iam = new IAMClient({});
@@ -67,6 +95,22 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       `Seeded account ${LOCAL_ACCOUNT_ID}: user ${seeded.userName} with keys ${seeded.victimKey} (victim) and ${seeded.secondKey}.`,
     );
     const before = await keyStatuses(iam, seeded.userName);
+
+    let scenarioRun: ScenarioRun | undefined;
+    if (scenario) {
+      log(
+        `The attacker plays "${scenario.name ?? 'scenario'}" (${scenario.steps.length} steps) with ${seeded.victimKey}...`,
+      );
+      scenarioRun = await runScenario(scenario, {
+        endpoint: moto.endpoint,
+        cloudTrail,
+        lightsail,
+        accountId: LOCAL_ACCOUNT_ID,
+        leaked: { accessKeyId: seeded.victimKey, secretAccessKey: 'drill-secret', userName: seeded.userName },
+        // The attack happened before AWS reported the leak; the stand-in hides events from the future.
+        start: new Date(Date.now() - scenarioDurationMs(scenario) - 60_000),
+      });
+    }
 
     const event = options.eventFile
       ? readEventFile(options.eventFile, {
@@ -104,6 +148,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       };
     };
     const victim = results.find((r) => r.accessKeyId === seeded.victimKey);
+    const follows = outcome?.taskOutputs['Follow the pivots'] ?? [];
+    const activity = (follows[follows.length - 1] as { activity?: ActivitySummary } | undefined)?.activity;
     return {
       incidentId: intake?.intake?.incident?.incidentId ?? null,
       started: outcome !== undefined,
@@ -112,6 +158,27 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         : { status: 'NOT_STARTED' },
       keys: [key('victim', seeded.victimKey), key('second', seeded.secondKey)],
       alerts,
+      scenario:
+        scenario && scenarioRun
+          ? {
+              name: scenario.name ?? 'scenario',
+              steps: scenarioRun.steps.length,
+              failedSteps: scenarioRun.steps.filter((step) => !step.ok).length,
+            }
+          : null,
+      activity: activity
+        ? {
+            regions: activity.regions,
+            pivotKeys: activity.pivotKeys,
+            rolesAssumed: activity.rolesAssumed.map(({ roleArn, sessionKey, assumedWith }) => ({
+              roleArn,
+              sessionKey,
+              assumedWith,
+            })),
+            events: activity.events,
+            manifestKey: activity.manifestKey,
+          }
+        : null,
       timings: {
         containmentMs:
           outcome && victim?.containedAt ? Date.parse(victim.containedAt) - outcome.startedAt : null,
@@ -119,7 +186,19 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
       },
     };
   } finally {
+    await lightsail.stop();
+    await cloudTrail.stop();
     await moto.stop();
+  }
+}
+
+function loadDrillScenario(choice: string): Scenario | undefined {
+  if (choice === 'none') return undefined;
+  const file = choice === 'default' ? DEFAULT_SCENARIO_FILE : choice;
+  try {
+    return loadScenario(file);
+  } catch (error) {
+    throw new DrillInputError((error as Error).message);
   }
 }
 

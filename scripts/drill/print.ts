@@ -45,6 +45,29 @@ export function formatReport(report: DrillReport): string {
       `Containment latency: ${report.timings.containmentMs} ms from the event to the key being inactive.`,
     );
   if (report.timings.workflowMs !== null) lines.push(`Whole workflow: ${report.timings.workflowMs} ms.`);
+  if (report.scenario) {
+    lines.push('');
+    lines.push(
+      `Attacker scenario "${report.scenario.name}": ${report.scenario.steps} steps before the leak was reported (${report.scenario.failedSteps} denied or failed).`,
+    );
+  }
+  if (report.activity) {
+    lines.push('');
+    lines.push(
+      `Activity collected: ${report.activity.events} CloudTrail events (evidence: ${report.activity.manifestKey}).`,
+    );
+    for (const r of report.activity.regions.filter((region) => region.events > 0 || !region.complete)) {
+      lines.push(
+        `  ${r.region.padEnd(16)} ${String(r.events).padStart(5)} events${r.complete ? '' : '  INCOMPLETE'}`,
+      );
+    }
+    const quiet = report.activity.regions.filter((r) => r.events === 0 && r.complete).length;
+    if (quiet) lines.push(`  (${quiet} other regions searched: no events)`);
+    if (report.activity.pivotKeys.length)
+      lines.push(`  Keys the attacker minted, followed too: ${report.activity.pivotKeys.join(', ')}`);
+    for (const role of report.activity.rolesAssumed)
+      lines.push(`  Role assumed: ${role.roleArn} with ${role.assumedWith}`);
+  }
   lines.push('');
   lines.push(`Alerts published: ${report.alerts.length}`);
   for (const alert of report.alerts) {
