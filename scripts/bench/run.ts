@@ -1,4 +1,5 @@
 import { benchBundles } from './bundles';
+import { benchCollect } from './collect';
 import { benchContainment } from './containment';
 
 /**
@@ -10,6 +11,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   if (!only || only === 'bundles') benchBundles();
   if (!only || only === 'containment') await benchContainment();
+  if (!only || only === 'collect') await benchCollect();
 }
 
 main().catch((error) => {

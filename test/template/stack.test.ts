@@ -212,7 +212,7 @@ describe('workflow', () => {
       },
     });
     const { definition } = stateMachineDefinition(primary);
-    expect(definition.TimeoutSeconds).toBe(1800);
+    expect(definition.TimeoutSeconds).toBe(12 * 3600);
   });
 
   it('has readable state names and no JSONata', () => {
