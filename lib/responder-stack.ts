@@ -101,7 +101,7 @@ export class ResponderStack extends Stack {
       step: 'collect',
       description: "Reads a batch of the key's CloudTrail pages in one region into the evidence bucket",
       environment: evidenceEnv,
-      // Long batches mean fewer workflow transitions; the collector stops 30 s before the end.
+      // Long batches mean fewer workflow transitions; the collector stops 90 s before the end.
       timeout: Duration.minutes(15),
       memorySize: 512,
     });
@@ -114,7 +114,7 @@ export class ResponderStack extends Stack {
       ? new ResponderFunction(this, 'RevokeRoleSessions', {
           step: 'revoke-roles',
           description: 'Denies the older sessions of roles the attacker assumed',
-          environment: { RESPONDER_ROLE_PREFIX: `${this.stackName}-` },
+          environment: { RESPONDER_ROLE_PREFIX: `${this.stackName}-`, RESPONDER_ACCOUNT_ID: this.account },
         })
       : undefined;
     this.functions = [

@@ -27,6 +27,8 @@ export interface RegionProgress {
   results: KeyRegionResult[];
   pivots: Pivot[];
   pivotsTruncated?: boolean;
+  /** Set by the workflow when it gave up on the region (retries exhausted, a timeout): {Error, Cause}. */
+  failure?: { Error?: string; Cause?: string };
   invocations: number;
   done: boolean;
 }

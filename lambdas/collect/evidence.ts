@@ -5,8 +5,10 @@ import type { PageSink } from './lookup';
 
 /** Where an incident's evidence lives in the evidence bucket. */
 export const evidencePrefix = (incidentId: string) => `incidents/${incidentId}`;
+export const activityPartsPrefix = (incidentId: string, accessKeyId: string, region: string) =>
+  `${evidencePrefix(incidentId)}/activity/${accessKeyId}/${region}/`;
 export const activityPartKey = (incidentId: string, accessKeyId: string, region: string, part: number) =>
-  `${evidencePrefix(incidentId)}/activity/${accessKeyId}/${region}/part-${String(part).padStart(5, '0')}.jsonl.gz`;
+  `${activityPartsPrefix(incidentId, accessKeyId, region)}part-${String(part).padStart(5, '0')}.jsonl.gz`;
 export const activityManifestKey = (incidentId: string) =>
   `${evidencePrefix(incidentId)}/activity/manifest.json`;
 

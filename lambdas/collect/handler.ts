@@ -17,8 +17,8 @@ function cloudTrailIn(region: string): CloudTrailClient {
   return client;
 }
 
-/** Stop reading with this much time left, so the last page is stored and the cursor returned. */
-const RESERVE_MS = 30_000;
+/** Stop reading with this much time left: a page throttled many times can take ~30 s more, and the cursor must be returned. */
+const RESERVE_MS = 90_000;
 
 /** A batch of CloudTrail pages for one region; the workflow calls it again until `progress.done`. */
 export const handler = async (

@@ -1,5 +1,5 @@
 import type { KeyRegionResult, RegionProgress, RegionTask } from '../collect/collect-region';
-import { activityPartKey } from '../collect/evidence';
+import { activityPartsPrefix } from '../collect/evidence';
 import type { Pivot } from '../collect/pivots';
 import type { InvestigationPlan } from '../plan/plan-investigation';
 
@@ -43,7 +43,8 @@ export interface ActivityManifest {
   rounds: number;
   keys: KeyEntry[];
   regions: RegionCoverage[];
-  collections: (KeyRegionResult & { firstPartKey: string })[];
+  /** Per key and region; `partsPrefix` holds its pages (none when it had no events). */
+  collections: (KeyRegionResult & { partsPrefix: string })[];
   pivotKeys: Pivot[];
   rolesAssumed: RoleAssumed[];
   truncated: boolean;
@@ -78,10 +79,23 @@ export function mergeRound(
   next.rounds = plan.round;
   for (const task of results) {
     if (task.progress.pivotsTruncated) next.truncated = true;
-    for (const result of task.progress.results) {
+    const failure = task.progress.failure ? failureText(task.progress.failure) : undefined;
+    const unread = failure
+      ? task.keys
+          .filter((key) => !task.progress.results.some((r) => r.accessKeyId === key))
+          .map((accessKeyId) => ({
+            accessKeyId,
+            region: task.region,
+            events: 0,
+            pages: 0,
+            complete: false,
+            error: failure,
+          }))
+      : [];
+    for (const result of [...task.progress.results, ...unread]) {
       next.collections.push({
         ...result,
-        firstPartKey: activityPartKey(plan.incidentId, result.accessKeyId, result.region, 0),
+        partsPrefix: activityPartsPrefix(plan.incidentId, result.accessKeyId, result.region),
       });
     }
     for (const pivot of task.progress.pivots) {
@@ -127,6 +141,18 @@ export function mergeRound(
     incompleteRegions: next.regions.filter((r) => !r.complete).length,
   };
   return { manifest: next, nextKeys };
+}
+
+/** The workflow's {Error, Cause}; a Lambda error's Cause is JSON with the message inside. */
+function failureText(failure: { Error?: string; Cause?: string }): string {
+  let message = failure.Cause ?? '';
+  try {
+    const parsed = JSON.parse(message) as { errorMessage?: string };
+    if (typeof parsed.errorMessage === 'string') message = parsed.errorMessage;
+  } catch {
+    // A plain-text cause (States.Timeout and the like).
+  }
+  return `${failure.Error ?? 'Error'}: ${message || 'no detail'}`;
 }
 
 function coverage(collections: KeyRegionResult[]): RegionCoverage[] {

@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type { RoleAssumed } from '../pivots/manifest';
 import { iam } from '../shared/clients/iam';
-import { env } from '../shared/env';
+import { env, required } from '../shared/env';
 import { logger } from '../shared/powertools';
 import { type RoleRevocation, revokeRoleSessions } from './revoke-role-sessions';
 
@@ -11,7 +11,14 @@ export const handler = async (
   context?: Context,
 ): Promise<{ roles: RoleRevocation[] }> => {
   if (context) logger.addContext(context);
-  const roles = await revokeRoleSessions(iam, input.rolesAssumed ?? [], env().RESPONDER_ROLE_PREFIX);
+  const settings = env();
+  const roles = await revokeRoleSessions(
+    iam,
+    input.rolesAssumed ?? [],
+    settings.RESPONDER_ROLE_PREFIX,
+    () => new Date(),
+    required('RESPONDER_ACCOUNT_ID'),
+  );
   logger.info('Role sessions revoked', { roles });
   return { roles };
 };

@@ -24,13 +24,22 @@ export async function revokeRoleSessions(
   roles: RoleAssumed[],
   ownRolePrefix: string,
   now: () => Date = () => new Date(),
+  accountId?: string,
 ): Promise<RoleRevocation[]> {
   const outcomes: RoleRevocation[] = [];
   for (const roleArn of [...new Set(roles.map((r) => r.roleArn))]) {
     const resource = roleArn.split(':role/')[1];
     const roleName = resource?.split('/').pop();
+    const roleAccount = roleArn.split(':')[4];
     if (!resource || !roleName) {
       outcomes.push({ roleArn, outcome: 'skipped', why: 'not a role ARN' });
+    } else if (accountId && roleAccount !== accountId) {
+      // CloudTrail logs a cross-account AssumeRole here too; a same-named role of this account is another role.
+      outcomes.push({
+        roleArn,
+        outcome: 'skipped',
+        why: `role in another account (${roleAccount}): revoke its sessions there`,
+      });
     } else if (resource.startsWith('aws-service-role/')) {
       outcomes.push({ roleArn, outcome: 'skipped', why: 'service-linked roles cannot take an inline deny' });
     } else if (ownRolePrefix && roleName.startsWith(ownRolePrefix)) {

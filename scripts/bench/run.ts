@@ -1,3 +1,4 @@
+import { benchAnalyze } from './analyze';
 import { benchBundles } from './bundles';
 import { benchCollect } from './collect';
 import { benchContainment } from './containment';
@@ -12,6 +13,7 @@ async function main(): Promise<void> {
   if (!only || only === 'bundles') benchBundles();
   if (!only || only === 'containment') await benchContainment();
   if (!only || only === 'collect') await benchCollect();
+  if (!only || only === 'analyze') await benchAnalyze();
 }
 
 main().catch((error) => {

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { DrillInputError, runDrill } from '../drill/drill';
 import { formatReport, formatStep } from '../drill/print';
+import { runAnalyze } from './analyze';
 
 const USAGE = `Usage: exposed-key-responder <command> [options]
 
@@ -10,6 +11,12 @@ Commands:
     --event-file FILE   Send the event in FILE (JSON or YAML) instead of the default Health event;
                         {{VICTIM_KEY}}, {{SECOND_KEY}} and {{ACCOUNT_ID}} are filled in
     --mode MODE         contain (default) | notify-only | dry-run
+    --scenario FILE     The attacker's steps before the leak (JSON or YAML); default: the shipped one
+    --no-scenario       No attacker activity before the leak
+  analyze FILE...       Triage a key's CloudTrail activity: LookupEvents output, trail files (.json,
+                        .json.gz, folders) or JSON lines; most dangerous first
+    --key AKIA...       Keep only this access key's records (repeatable)
+    --format FORMAT     text (default) | json
   help                  Show this text
 `;
 
@@ -19,15 +26,28 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command ? 0 : 2;
   }
+  if (command === 'analyze') return runAnalyze(rest, { stdout: process.stdout, stderr: process.stderr });
   if (command !== 'drill') {
     process.stderr.write(`Unknown command "${command}".\n\n${USAGE}`);
     return 2;
   }
-  let values: { json?: boolean; 'event-file'?: string; mode?: string };
+  let values: {
+    json?: boolean;
+    'event-file'?: string;
+    mode?: string;
+    scenario?: string;
+    'no-scenario'?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: rest,
-      options: { json: { type: 'boolean' }, 'event-file': { type: 'string' }, mode: { type: 'string' } },
+      options: {
+        json: { type: 'boolean' },
+        'event-file': { type: 'string' },
+        mode: { type: 'string' },
+        scenario: { type: 'string' },
+        'no-scenario': { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (error) {
@@ -42,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     const report = await runDrill({
       eventFile: values['event-file'],
+      scenario: values['no-scenario'] ? 'none' : (values.scenario ?? 'default'),
       context: values.mode ? { mode: values.mode } : {},
       log: (line) => process.stderr.write(`${line}\n`),
       onStep: (step) => {

@@ -26,6 +26,7 @@ describe('parseConfig', () => {
       loginProfile: 'keep',
       lookbackDays: 90,
       regions: 'all-enabled',
+      revokeAssumedRoleSessions: false,
       evidenceRetentionDays: 400,
       primaryRegion: 'us-east-1',
       backupRegion: 'us-west-2',

@@ -121,6 +121,9 @@ describe('parseEnv', () => {
       CANARY_TAG: 'exposed-key-responder:canary',
       DEDUPE_WINDOW_SECONDS: 86_400,
       REVOKE_POLICY_NAME: 'ExposedKeyResponderRevokeSessions',
+      REGIONS: 'all-enabled',
+      LOOKBACK_DAYS: 90,
+      RESPONDER_ROLE_PREFIX: '',
     });
   });
 
