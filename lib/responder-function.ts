@@ -30,6 +30,13 @@ export interface ResponderFunctionProps {
   readonly memorySize?: number;
   /** @default one year */
   readonly logRetention?: logs.RetentionDays;
+  /**
+   * `bundled`: the pinned SDK inside the bundle (faster cold start, for the containment path).
+   * `runtime`: the SDK the Lambda runtime provides (smaller bundle, for the investigation steps,
+   * whose EC2 and S3 clients would push a bundle far past 500 KB and whose latency matters less).
+   * @default bundled
+   */
+  readonly awsSdk?: 'bundled' | 'runtime';
 }
 
 /**
@@ -88,7 +95,7 @@ export class ResponderFunction extends nodejs.NodejsFunction {
         // measured by `npm run bench`). Left out: the credential chain's fallbacks (SSO, INI files,
         // web identity, ...), which the SDK imports lazily and never reaches in Lambda, where credentials
         // come from the environment; the runtime still has them if it ever did.
-        externalModules: LAZY_CREDENTIAL_FALLBACKS,
+        externalModules: props.awsSdk === 'runtime' ? ['@aws-sdk/*'] : LAZY_CREDENTIAL_FALLBACKS,
         // Prefer packages' ES module builds: esbuild tree-shakes them (zod/mini shrinks from ~420 KB to ~20 KB).
         mainFields: ['module', 'main'],
         target: 'node22',

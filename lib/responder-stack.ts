@@ -91,6 +91,7 @@ export class ResponderStack extends Stack {
     const evidenceEnv = { EVIDENCE_BUCKET: this.evidence.bucket.bucketName };
     const planInvestigation = new ResponderFunction(this, 'PlanInvestigation', {
       step: 'plan',
+      awsSdk: 'runtime',
       description: 'Chooses the keys, regions and time window to investigate',
       environment: {
         REGIONS: config.regions === 'all-enabled' ? 'all-enabled' : config.regions.join(','),
@@ -99,6 +100,7 @@ export class ResponderStack extends Stack {
     });
     const collectActivity = new ResponderFunction(this, 'CollectActivity', {
       step: 'collect',
+      awsSdk: 'runtime',
       description: "Reads a batch of the key's CloudTrail pages in one region into the evidence bucket",
       environment: evidenceEnv,
       // Long batches mean fewer workflow transitions; the collector stops 90 s before the end.
@@ -107,12 +109,22 @@ export class ResponderStack extends Stack {
     });
     const followPivots = new ResponderFunction(this, 'FollowPivots', {
       step: 'pivots',
+      awsSdk: 'runtime',
       description: 'Records a round of collection and queues the keys the attacker minted',
       environment: evidenceEnv,
+    });
+    const analyzeActivity = new ResponderFunction(this, 'AnalyzeActivity', {
+      step: 'analyze',
+      awsSdk: 'runtime',
+      description: 'Classifies what the leaked key and its pivots did, from the collected evidence',
+      environment: evidenceEnv,
+      timeout: Duration.minutes(15),
+      memorySize: 1024,
     });
     const revokeRoleSessions = config.revokeAssumedRoleSessions
       ? new ResponderFunction(this, 'RevokeRoleSessions', {
           step: 'revoke-roles',
+          awsSdk: 'runtime',
           description: 'Denies the older sessions of roles the attacker assumed',
           environment: { RESPONDER_ROLE_PREFIX: `${this.stackName}-`, RESPONDER_ACCOUNT_ID: this.account },
         })
@@ -128,7 +140,13 @@ export class ResponderStack extends Stack {
       followPivots,
     ];
     if (revokeRoleSessions) this.functions.push(revokeRoleSessions);
-    this.grantInvestigation({ planInvestigation, collectActivity, followPivots, revokeRoleSessions });
+    this.grantInvestigation({
+      planInvestigation,
+      collectActivity,
+      followPivots,
+      analyzeActivity,
+      revokeRoleSessions,
+    });
 
     this.grantLeastPrivilege({ intake, contain, alert, notifyFailure, confirm }, table, config);
     for (const fn of [alert, notifyFailure, confirm]) {
@@ -149,6 +167,7 @@ export class ResponderStack extends Stack {
       planInvestigation,
       collectActivity,
       followPivots,
+      analyzeActivity,
       revokeRoleSessions,
       logGroup: stateMachineLogs,
     });
@@ -231,6 +250,7 @@ export class ResponderStack extends Stack {
     planInvestigation: ResponderFunction;
     collectActivity: ResponderFunction;
     followPivots: ResponderFunction;
+    analyzeActivity: ResponderFunction;
     revokeRoleSessions?: ResponderFunction;
   }): void {
     const bucket = this.evidence.bucket;
@@ -247,6 +267,16 @@ export class ResponderStack extends Stack {
     fns.followPivots.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [incidents] }),
     );
+    fns.analyzeActivity.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [incidents] }),
+    );
+    fns.analyzeActivity.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['incidents/*'] } },
+      }),
+    );
     const noResourceLevel = 'supports no resource-level permissions';
     Validations.of(fns.planInvestigation.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -256,7 +286,7 @@ export class ResponderStack extends Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `cloudtrail:LookupEvents ${noResourceLevel}, nor do X-Ray's writes.`,
     });
-    for (const fn of [fns.collectActivity, fns.followPivots]) {
+    for (const fn of [fns.collectActivity, fns.followPivots, fns.analyzeActivity]) {
       Validations.of(fn.executionRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as CfnResource)}.Arn>/incidents/*]`,
         reason:

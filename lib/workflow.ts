@@ -14,6 +14,7 @@ export interface WorkflowProps {
   readonly planInvestigation: lambda.IFunction;
   readonly collectActivity: lambda.IFunction;
   readonly followPivots: lambda.IFunction;
+  readonly analyzeActivity: lambda.IFunction;
   /** Present when the stack revokes the sessions of roles the attacker assumed. */
   readonly revokeRoleSessions?: lambda.IFunction;
   /** How long IAM gets to settle before the containment is read back. @default 60 seconds */
@@ -141,12 +142,19 @@ export class Workflow extends Construct {
     investigate.branch(this.collectBranch(props));
     investigate.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
-    const definition = receive
-      .next(intake)
-      .next(containEach)
-      .next(alert)
-      .next(investigate)
-      .next(checkOutcome);
+    const analyze = lambdaStep(this, 'Analyze the activity', {
+      comment:
+        'Classify what the key and its pivots did, in order of danger; findings go to the evidence bucket.',
+      lambdaFunction: props.analyzeActivity,
+      payload: sfn.TaskInput.fromObject({ 'activity.$': '$.investigation.activity' }),
+      resultPath: '$.analysis',
+    });
+    analyze.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const anyActivity = new sfn.Choice(this, 'Was activity collected?')
+      .when(sfn.Condition.isPresent('$.investigation.activity.manifestKey'), analyze.next(checkOutcome))
+      .otherwise(checkOutcome);
+
+    const definition = receive.next(intake).next(containEach).next(alert).next(investigate).next(anyActivity);
 
     this.stateMachine = new sfn.StateMachine(this, 'RespondToExposedKey', {
       comment: 'Respond to an exposed AWS access key: contain it first, then alert.',
@@ -184,6 +192,7 @@ export class Workflow extends Construct {
       props.planInvestigation,
       props.collectActivity,
       props.followPivots,
+      props.analyzeActivity,
     ];
     return props.revokeRoleSessions ? [...fns, props.revokeRoleSessions] : fns;
   }

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { parse as parseYaml } from 'yaml';
+import type { AnalysisOutput } from '../../lambdas/analyze/analyze-evidence';
 import type { ActivitySummary } from '../../lambdas/pivots/handler';
 import type { ContainmentResult } from '../../lambdas/shared/types';
 import { ensureMotoInstalled } from '../emulator/ensure-moto';
@@ -61,6 +62,18 @@ export interface DrillReport {
     rolesAssumed: { roleArn: string; sessionKey: string; assumedWith: string }[];
     events: number;
     manifestKey: string | null;
+  } | null;
+  /** What the analyzer made of the activity (findings are in the evidence bucket). */
+  analysis: {
+    findings: number;
+    bySeverity: Record<string, number>;
+    verdict: {
+      category: string;
+      question: string;
+      answer: string;
+      findings: number;
+      highestSeverity?: string;
+    }[];
   } | null;
   timings: { containmentMs: number | null; workflowMs: number | null };
 }
@@ -150,6 +163,9 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const victim = results.find((r) => r.accessKeyId === seeded.victimKey);
     const follows = outcome?.taskOutputs['Follow the pivots'] ?? [];
     const activity = (follows[follows.length - 1] as { activity?: ActivitySummary } | undefined)?.activity;
+    const analysis = outcome?.taskOutputs['Analyze the activity']?.[0] as
+      | { analysis?: AnalysisOutput }
+      | undefined;
     return {
       incidentId: intake?.intake?.incident?.incidentId ?? null,
       started: outcome !== undefined,
@@ -177,6 +193,21 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
             })),
             events: activity.events,
             manifestKey: activity.manifestKey,
+          }
+        : null,
+      analysis: analysis?.analysis
+        ? {
+            findings: analysis.analysis.findings,
+            bySeverity: analysis.analysis.bySeverity,
+            verdict: analysis.analysis.verdict.map(
+              ({ category, question, answer, findings, highestSeverity }) => ({
+                category,
+                question,
+                answer,
+                findings,
+                highestSeverity,
+              }),
+            ),
           }
         : null,
       timings: {

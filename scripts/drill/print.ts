@@ -68,6 +68,19 @@ export function formatReport(report: DrillReport): string {
     for (const role of report.activity.rolesAssumed)
       lines.push(`  Role assumed: ${role.roleArn} with ${role.assumedWith}`);
   }
+  if (report.analysis) {
+    lines.push('');
+    const sev = Object.entries(report.analysis.bySeverity)
+      .filter(([, n]) => n > 0)
+      .map(([severity, n]) => `${n} ${severity}`)
+      .join(', ');
+    lines.push(`What the attacker did (${report.analysis.findings} findings${sev ? `: ${sev}` : ''}):`);
+    for (const line of report.analysis.verdict.filter((v) => v.answer !== 'no')) {
+      lines.push(
+        `  ${line.answer === 'yes' ? 'YES      ' : 'ATTEMPTED'}  ${line.question}${line.highestSeverity ? ` (${line.highestSeverity})` : ''}`,
+      );
+    }
+  }
   lines.push('');
   lines.push(`Alerts published: ${report.alerts.length}`);
   for (const alert of report.alerts) {

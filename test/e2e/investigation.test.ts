@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
+import type { AnalysisOutput } from '../../lambdas/analyze/analyze-evidence';
 import type { ActivityManifest } from '../../lambdas/pivots/manifest';
 import { healthEvent } from '../../scripts/local/events';
 import {
@@ -101,6 +102,23 @@ it('collects every event of the leaked key and of the keys it minted, through th
   expect(m.regions.every((r) => r.complete)).toBe(true);
   expect(m.regions[0].region).toBe('us-east-1');
   expect(m.totals.events).toBe(run.records.length);
+
+  // The analysis read the same evidence back and says, in order of danger, what was done.
+  const analyzed = outcome?.taskOutputs['Analyze the activity'] ?? [];
+  const { analysis } = analyzed[0] as { analysis: AnalysisOutput };
+  const answer = (category: string) => analysis.verdict.find((v) => v.category === category)?.answer;
+  expect(answer('persistence')).toBe('yes');
+  expect(answer('compute-hijacking')).toBe('yes');
+  expect(analysis.bySeverity.critical).toBeGreaterThan(0);
+  const findings = JSON.parse(
+    (await (
+      await s3().send(
+        new GetObjectCommand({ Bucket: process.env.EVIDENCE_BUCKET ?? '', Key: analysis.findingsKey }),
+      )
+    ).Body?.transformToString()) ?? '[]',
+  ) as { eventName: string; failed: boolean }[];
+  expect(findings.find((f) => f.eventName === 'StopLogging')).toMatchObject({ failed: true });
+  expect(findings.some((f) => f.eventName === 'AttachUserPolicy')).toBe(true);
 }, 120_000);
 
 it('records a region it cannot read as incomplete, with the reason, and reads the others', async () => {

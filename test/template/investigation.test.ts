@@ -65,6 +65,8 @@ describe('collection', () => {
       'Record the region as unreadable',
       'Follow the pivots',
       'Did it mint more keys?',
+      'Was activity collected?',
+      'Analyze the activity',
     ]) {
       expect(definition).toContain(`"${name}"`);
     }
