@@ -28,6 +28,9 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody, sendJson, signingRegion } from './json-rpc';
+
+export { signingRegion };
 
 /** The `X-Amz-Target` prefix the JS SDK v3 sends (its `serviceTarget` protocol setting). */
 export const CLOUDTRAIL_TARGET_PREFIX = 'CloudTrail_20131101';
@@ -440,33 +443,8 @@ class TokenCodec {
   }
 }
 
-/** The Region of the SigV4 credential scope: `Credential=AKID/20261124/us-west-2/cloudtrail/aws4_request`. */
-export function signingRegion(authorization: string | undefined): string | undefined {
-  const scope = /Credential=([^,\s]+)/.exec(authorization ?? '')?.[1]?.split('/');
-  return scope && scope.length === 5 ? scope[2] : undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(text);
-}
-
 function sendError(res: ServerResponse, error: ApiError): void {
-  send(res, error.status, { __type: error.code, [error.messageField]: error.message });
+  sendJson(res, error.status, { __type: error.code, [error.messageField]: error.message });
 }
 
 export async function startCloudTrailStandIn(
@@ -575,7 +553,7 @@ export async function startCloudTrailStandIn(
     }
     const result = lookupEvents(region, input);
     pageCount.add(region);
-    send(res, 200, result);
+    sendJson(res, 200, result);
   }
 
   const server = createServer((req, res) => {

@@ -20,6 +20,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readBody, sendJson, signingRegion } from './json-rpc';
 
 /** The `X-Amz-Target` prefix the JS SDK v3 sends (its `serviceTarget` protocol setting). */
 export const LIGHTSAIL_TARGET_PREFIX = 'Lightsail_20161128';
@@ -175,30 +176,6 @@ function loginUser(blueprintId: string): string {
   if (blueprintId.startsWith('windows')) return 'Administrator';
   if (/^(amazon_linux|almalinux|freebsd|opensuse)/.test(blueprintId)) return 'ec2-user';
   return 'bitnami';
-}
-
-function signingRegion(authorization: string | undefined): string | undefined {
-  const scope = /Credential=([^,\s]+)/.exec(authorization ?? '')?.[1]?.split('/');
-  return scope && scope.length === 5 ? scope[2] : undefined;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'content-type': 'application/x-amz-json-1.1',
-    'content-length': Buffer.byteLength(text),
-    'x-amzn-requestid': randomUUID(),
-  });
-  res.end(text);
 }
 
 function stringField(input: Record<string, unknown>, field: string, required: true): string;
@@ -445,14 +422,14 @@ export async function startLightsailStandIn(
     if (typeof input !== 'object' || input === null || Array.isArray(input)) {
       throw new ApiError(400, 'SerializationException', 'Request body must be a JSON object');
     }
-    send(res, 200, handlers[op](region, input as Record<string, unknown>));
+    sendJson(res, 200, handlers[op](region, input as Record<string, unknown>));
   }
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       const apiError =
         error instanceof ApiError ? error : new ApiError(500, 'ServiceException', String(error));
-      send(res, apiError.status, { __type: apiError.code, message: apiError.message });
+      sendJson(res, apiError.status, { __type: apiError.code, message: apiError.message });
     });
   });
   await new Promise<void>((resolve, reject) => {
