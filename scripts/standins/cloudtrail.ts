@@ -30,8 +30,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { readBody, sendJson, signingRegion } from './json-rpc';
 
-export { signingRegion };
-
 /** The `X-Amz-Target` prefix the JS SDK v3 sends (its `serviceTarget` protocol setting). */
 export const CLOUDTRAIL_TARGET_PREFIX = 'CloudTrail_20131101';
 export const LOOKUP_EVENTS_TARGET = `${CLOUDTRAIL_TARGET_PREFIX}.LookupEvents`;
