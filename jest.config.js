@@ -14,6 +14,8 @@ module.exports = {
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/e2e/**/*.test.ts'],
       globalSetup: '<rootDir>/test/e2e/global-setup.ts',
+      // A whole workflow, inventory of every emulated region included, takes seconds, not milliseconds.
+      testTimeout: 60_000,
     },
   ],
 };

@@ -18,6 +18,36 @@ import { ResponderFunction } from './responder-function';
 import { Triggers } from './triggers';
 import { Workflow } from './workflow';
 
+/** Read-only calls of the inventory readers (lambdas/inventory/readers), nothing more. */
+const INVENTORY_READS = [
+  'ec2:DescribeInstances',
+  'ec2:DescribeSpotInstanceRequests',
+  'ec2:DescribeKeyPairs',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeImages',
+  'ec2:DescribeImageAttribute',
+  'ec2:DescribeSnapshots',
+  'ec2:DescribeSnapshotAttribute',
+  'ec2:DescribeVolumes',
+  'iam:GetAccountAuthorizationDetails',
+  'iam:ListAccessKeys',
+  'iam:GetLoginProfile',
+  'iam:ListOpenIDConnectProviders',
+  'iam:GetOpenIDConnectProvider',
+  'iam:ListSAMLProviders',
+  'ses:ListIdentities',
+  'ses:GetIdentityVerificationAttributes',
+  'ses:GetSendQuota',
+  'ses:GetAccountSendingEnabled',
+  'lightsail:GetInstances',
+  'cloudtrail:DescribeTrails',
+  'cloudtrail:GetTrailStatus',
+  'cloudtrail:GetEventSelectors',
+  'lambda:ListFunctions',
+  'lambda:ListFunctionUrlConfigs',
+  'lambda:GetPolicy',
+];
+
 export interface ResponderStackProps extends StackProps {
   readonly config: ResponderConfig;
 }
@@ -121,6 +151,22 @@ export class ResponderStack extends Stack {
       timeout: Duration.minutes(15),
       memorySize: 1024,
     });
+    const inventoryRegion = new ResponderFunction(this, 'InventoryRegion', {
+      step: 'inventory',
+      awsSdk: 'runtime',
+      description: 'Lists what exists in one region: instances, users, keys, functions, guard rails...',
+      environment: { ...evidenceEnv, RESPONDER_ACCOUNT_ID: this.account },
+      timeout: Duration.minutes(10),
+      memorySize: 512,
+    });
+    const attributeInventory = new ResponderFunction(this, 'AttributeInventory', {
+      step: 'attribute',
+      awsSdk: 'runtime',
+      description: 'Joins the inventory with the key activity: what the attacker left, its cost and clean-up',
+      environment: evidenceEnv,
+      timeout: Duration.minutes(10),
+      memorySize: 1024,
+    });
     const revokeRoleSessions = config.revokeAssumedRoleSessions
       ? new ResponderFunction(this, 'RevokeRoleSessions', {
           step: 'revoke-roles',
@@ -138,6 +184,9 @@ export class ResponderStack extends Stack {
       planInvestigation,
       collectActivity,
       followPivots,
+      analyzeActivity,
+      inventoryRegion,
+      attributeInventory,
     ];
     if (revokeRoleSessions) this.functions.push(revokeRoleSessions);
     this.grantInvestigation({
@@ -145,6 +194,8 @@ export class ResponderStack extends Stack {
       collectActivity,
       followPivots,
       analyzeActivity,
+      inventoryRegion,
+      attributeInventory,
       revokeRoleSessions,
     });
 
@@ -168,6 +219,8 @@ export class ResponderStack extends Stack {
       collectActivity,
       followPivots,
       analyzeActivity,
+      inventoryRegion,
+      attributeInventory,
       revokeRoleSessions,
       logGroup: stateMachineLogs,
     });
@@ -251,6 +304,8 @@ export class ResponderStack extends Stack {
     collectActivity: ResponderFunction;
     followPivots: ResponderFunction;
     analyzeActivity: ResponderFunction;
+    inventoryRegion: ResponderFunction;
+    attributeInventory: ResponderFunction;
     revokeRoleSessions?: ResponderFunction;
   }): void {
     const bucket = this.evidence.bucket;
@@ -267,16 +322,29 @@ export class ResponderStack extends Stack {
     fns.followPivots.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [incidents] }),
     );
-    fns.analyzeActivity.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [incidents] }),
+    fns.inventoryRegion.addToRolePolicy(
+      new iam.PolicyStatement({ actions: INVENTORY_READS, resources: ['*'] }),
     );
-    fns.analyzeActivity.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['s3:ListBucket'],
-        resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['incidents/*'] } },
-      }),
+    fns.inventoryRegion.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:PutObject'], resources: [incidents] }),
     );
+    for (const fn of [fns.analyzeActivity, fns.attributeInventory]) {
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: ['s3:GetObject', 's3:PutObject'], resources: [incidents] }),
+      );
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': ['incidents/*'] } },
+        }),
+      );
+    }
+    Validations.of(fns.inventoryRegion.executionRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The inventory reads (Describe*, List*, Get*) of EC2, IAM, SES, Lightsail, CloudTrail and Lambda support no resource-level scoping; all are read-only.',
+    });
     const noResourceLevel = 'supports no resource-level permissions';
     Validations.of(fns.planInvestigation.executionRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
@@ -286,7 +354,13 @@ export class ResponderStack extends Stack {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: `cloudtrail:LookupEvents ${noResourceLevel}, nor do X-Ray's writes.`,
     });
-    for (const fn of [fns.collectActivity, fns.followPivots, fns.analyzeActivity]) {
+    for (const fn of [
+      fns.collectActivity,
+      fns.followPivots,
+      fns.analyzeActivity,
+      fns.inventoryRegion,
+      fns.attributeInventory,
+    ]) {
       Validations.of(fn.executionRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as CfnResource)}.Arn>/incidents/*]`,
         reason:

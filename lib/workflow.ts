@@ -15,6 +15,8 @@ export interface WorkflowProps {
   readonly collectActivity: lambda.IFunction;
   readonly followPivots: lambda.IFunction;
   readonly analyzeActivity: lambda.IFunction;
+  readonly inventoryRegion: lambda.IFunction;
+  readonly attributeInventory: lambda.IFunction;
   /** Present when the stack revokes the sessions of roles the attacker assumed. */
   readonly revokeRoleSessions?: lambda.IFunction;
   /** How long IAM gets to settle before the containment is read back. @default 60 seconds */
@@ -132,14 +134,28 @@ export class Workflow extends Construct {
       )
       .otherwise(done);
 
+    const plan = lambdaStep(this, 'Plan the investigation', {
+      comment: 'Which keys, which regions (us-east-1 always), which time window.',
+      lambdaFunction: props.planInvestigation,
+      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
+      resultPath: '$.plan',
+    });
+    plan.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+
     const investigate = new sfn.Parallel(this, 'Investigate', {
-      comment: 'Confirm the containment held while the activity of the key is collected.',
+      comment:
+        'Confirm the containment held, collect the activity of the key and take the inventory, side by side.',
       // Each branch ends with the one field it contributes.
-      resultSelector: { 'confirmation.$': '$[0].confirmation', 'activity.$': '$[1].activity' },
+      resultSelector: {
+        'confirmation.$': '$[0].confirmation',
+        'activity.$': '$[1].activity',
+        'inventory.$': '$[2].inventory',
+      },
       resultPath: '$.investigation',
     });
     investigate.branch(this.confirmBranch(props));
     investigate.branch(this.collectBranch(props));
+    investigate.branch(this.inventoryBranch(props));
     investigate.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const analyze = lambdaStep(this, 'Analyze the activity', {
@@ -150,11 +166,35 @@ export class Workflow extends Construct {
       resultPath: '$.analysis',
     });
     analyze.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    const attributeInventory = lambdaStep(this, 'Attribute the inventory', {
+      comment:
+        'Which resources the key (or a key it minted) made, which appeared since, their cost and clean-up.',
+      lambdaFunction: props.attributeInventory,
+      payload: sfn.TaskInput.fromObject({
+        'incident.$': '$.intake.incident',
+        'activity.$': '$.investigation.activity',
+        'analysis.$': '$.analysis',
+        'inventory.$': '$.investigation.inventory',
+      }),
+      resultPath: '$.inventory',
+    });
+    attributeInventory.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    attributeInventory.next(checkOutcome);
+    const nothingToAnalyze = new sfn.Pass(this, 'Nothing to analyze', {
+      result: sfn.Result.fromObject({ skipped: 'no activity was collected' }),
+      resultPath: '$.analysis',
+    });
     const anyActivity = new sfn.Choice(this, 'Was activity collected?')
-      .when(sfn.Condition.isPresent('$.investigation.activity.manifestKey'), analyze.next(checkOutcome))
-      .otherwise(checkOutcome);
+      .when(sfn.Condition.isPresent('$.investigation.activity.manifestKey'), analyze.next(attributeInventory))
+      .otherwise(nothingToAnalyze.next(attributeInventory));
 
-    const definition = receive.next(intake).next(containEach).next(alert).next(investigate).next(anyActivity);
+    const definition = receive
+      .next(intake)
+      .next(containEach)
+      .next(alert)
+      .next(plan)
+      .next(investigate)
+      .next(anyActivity);
 
     this.stateMachine = new sfn.StateMachine(this, 'RespondToExposedKey', {
       comment: 'Respond to an exposed AWS access key: contain it first, then alert.',
@@ -193,6 +233,8 @@ export class Workflow extends Construct {
       props.collectActivity,
       props.followPivots,
       props.analyzeActivity,
+      props.inventoryRegion,
+      props.attributeInventory,
     ];
     return props.revokeRoleSessions ? [...fns, props.revokeRoleSessions] : fns;
   }
@@ -228,13 +270,6 @@ export class Workflow extends Construct {
    * Pages continue across invocations (the loop carries the cursor), so there is no ceiling.
    */
   private collectBranch(props: WorkflowProps): sfn.IChainable {
-    const plan = lambdaStep(this, 'Plan the investigation', {
-      comment: 'Which keys, which regions (us-east-1 always), which time window.',
-      lambdaFunction: props.planInvestigation,
-      payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
-      resultSelector: { 'plan.$': '$' },
-    });
-
     const readPages = lambdaStep(this, 'Read CloudTrail pages', {
       comment: "A batch of LookupEvents pages at the region's 2 requests per second; returns where to go on.",
       lambdaFunction: props.collectActivity,
@@ -307,11 +342,48 @@ export class Workflow extends Construct {
       result: sfn.Result.fromObject({ skipped: 'no key of this account to investigate' }),
       resultPath: '$.activity',
     });
-    return plan.next(
-      new sfn.Choice(this, 'Any key to investigate?')
-        .when(sfn.Condition.isPresent('$.plan.keys[0]'), collect.next(follow))
-        .otherwise(nothingToInvestigate),
+    return new sfn.Choice(this, 'Any key to investigate?')
+      .when(sfn.Condition.isPresent('$.plan.keys[0]'), collect.next(follow))
+      .otherwise(nothingToInvestigate);
+  }
+
+  /**
+   * What exists now in every region the key could reach, read while the activity is collected;
+   * the attribution to the key comes after both.
+   */
+  private inventoryBranch(props: WorkflowProps): sfn.IChainable {
+    const readRegion = lambdaStep(this, 'Take the inventory of a region', {
+      comment:
+        'Every reader of the region (EC2, IAM in us-east-1, Lightsail, SES, Lambda, guard rails), a few at a time.',
+      lambdaFunction: props.inventoryRegion,
+    });
+    readRegion.addCatch(
+      new sfn.Pass(this, 'Record the region as not inventoried', {
+        comment: 'A region that fails is said in the report and does not fail the others.',
+        parameters: {
+          'region.$': '$.region',
+          rawKey: '',
+          items: 0,
+          apiCalls: 0,
+          services: [],
+          'failure.$': '$.error.Error',
+        },
+      }),
+      { errors: ['States.ALL'], resultPath: '$.error' },
     );
+    const inventory = new sfn.Map(this, 'Take the inventory of each region', {
+      comment: 'One branch per region the investigation covers.',
+      itemsPath: '$.plan.regions',
+      itemSelector: {
+        'incidentId.$': '$.plan.incidentId',
+        'region.$': '$$.Map.Item.Value',
+        'since.$': '$.plan.window.start',
+      },
+      maxConcurrency: 10,
+      resultPath: '$.inventory',
+    });
+    inventory.itemProcessor(readRegion);
+    return inventory;
   }
 
   /** A log group whose name Step Functions accepts without growing the account's resource policy. */

@@ -4,7 +4,7 @@ import type { ActivityManifest } from '../pivots/manifest';
 import { classifyAwsError } from '../shared/errors';
 import { Analyzer } from './analyzer';
 import { readStreamBatches } from './read-records';
-import type { Severity, Summary, VerdictLine } from './types';
+import type { CloudTrailRecord, Severity, Summary, VerdictLine } from './types';
 
 export interface AnalysisOutput {
   findingsKey: string;
@@ -32,19 +32,7 @@ export async function analyzeEvidence(
 ): Promise<AnalysisOutput> {
   const manifest = await readJson<ActivityManifest>(s3, bucket, manifestKey);
   const analyzer = new Analyzer({ keys: manifest.keys.map((k) => k.accessKeyId), responderRoleArns });
-  let unreadable = 0;
-  for (const collection of manifest.collections.filter((c) => c.events > 0)) {
-    for (const key of await listKeys(s3, bucket, collection.partsPrefix)) {
-      const object = await call('s3:GetObject', () =>
-        s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
-      );
-      const body = object.Body as AsyncIterable<Uint8Array> | undefined;
-      if (!body) continue;
-      for await (const batch of readStreamBatches(body, key, { onError: () => unreadable++ })) {
-        for (const item of batch) analyzer.add(item.record);
-      }
-    }
-  }
+  const unreadable = await forEachEvidenceRecord(s3, bucket, manifest, (record) => analyzer.add(record));
   const { findings, summary } = analyzer.result();
   const out = {
     findingsKey: findingsKey(manifest.incidentId),
@@ -61,6 +49,32 @@ export async function analyzeEvidence(
   };
 }
 
+/**
+ * Streams every collected record of the manifest from the bucket, page by page (memory stays flat),
+ * and returns how many records could not be read.
+ */
+export async function forEachEvidenceRecord(
+  s3: S3Client,
+  bucket: string,
+  manifest: ActivityManifest,
+  fn: (record: CloudTrailRecord) => void,
+): Promise<number> {
+  let unreadable = 0;
+  for (const collection of manifest.collections.filter((c) => c.events > 0)) {
+    for (const key of await listKeys(s3, bucket, collection.partsPrefix)) {
+      const object = await call('s3:GetObject', () =>
+        s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })),
+      );
+      const body = object.Body as AsyncIterable<Uint8Array> | undefined;
+      if (!body) continue;
+      for await (const batch of readStreamBatches(body, key, { onError: () => unreadable++ })) {
+        for (const item of batch) fn(item.record);
+      }
+    }
+  }
+  return unreadable;
+}
+
 async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<string[]> {
   const keys: string[] = [];
   let token: string | undefined;
@@ -75,12 +89,12 @@ async function listKeys(s3: S3Client, bucket: string, prefix: string): Promise<s
   return keys.sort();
 }
 
-async function readJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
+export async function readJson<T>(s3: S3Client, bucket: string, key: string): Promise<T> {
   const out = await call('s3:GetObject', () => s3.send(new GetObjectCommand({ Bucket: bucket, Key: key })));
   return JSON.parse((await out.Body?.transformToString()) ?? 'null') as T;
 }
 
-async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
+export async function putJson(s3: S3Client, bucket: string, key: string, value: unknown): Promise<void> {
   await call('s3:PutObject', () =>
     s3.send(
       new PutObjectCommand({

@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { IAMClient } from '@aws-sdk/client-iam';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
 import type { AnalysisOutput } from '../../lambdas/analyze/analyze-evidence';
+import type { AttributedInventory } from '../../lambdas/attribute/attribute-inventory';
+import type { InventoryItem } from '../../lambdas/inventory/types';
 import type { ActivitySummary } from '../../lambdas/pivots/handler';
 import type { ContainmentResult } from '../../lambdas/shared/types';
 import { ensureMotoInstalled } from '../emulator/ensure-moto';
@@ -75,6 +78,19 @@ export interface DrillReport {
       highestSeverity?: string;
     }[];
   } | null;
+  /** What the attacker left behind, attributed (the full list is in the evidence bucket). */
+  inventory:
+    | {
+        service: string;
+        type: string;
+        id: string;
+        region: string;
+        createdByKey: boolean | 'unknown';
+        evidenceEventId: string | null;
+        estimatedHourlyUsd: number | null;
+        cleanup: string;
+      }[]
+    | null;
   timings: { containmentMs: number | null; workflowMs: number | null };
 }
 
@@ -163,6 +179,10 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const victim = results.find((r) => r.accessKeyId === seeded.victimKey);
     const follows = outcome?.taskOutputs['Follow the pivots'] ?? [];
     const activity = (follows[follows.length - 1] as { activity?: ActivitySummary } | undefined)?.activity;
+    const attributed = outcome?.taskOutputs['Attribute the inventory']?.[0] as
+      | { inventory?: AttributedInventory }
+      | undefined;
+    const inventory = attributed?.inventory ? await readInventory(attributed.inventory.itemsKey) : null;
     const analysis = outcome?.taskOutputs['Analyze the activity']?.[0] as
       | { analysis?: AnalysisOutput }
       | undefined;
@@ -210,6 +230,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
             ),
           }
         : null,
+      inventory,
       timings: {
         containmentMs:
           outcome && victim?.containedAt ? Date.parse(victim.containedAt) - outcome.startedAt : null,
@@ -221,6 +242,26 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     await cloudTrail.stop();
     await moto.stop();
   }
+}
+
+/** Reads the attributed inventory back from the emulated evidence bucket, keeping what the attacker may have left. */
+async function readInventory(key: string): Promise<DrillReport['inventory']> {
+  const out = await new S3Client({}).send(
+    new GetObjectCommand({ Bucket: process.env.EVIDENCE_BUCKET ?? '', Key: key }),
+  );
+  const items = JSON.parse((await out.Body?.transformToString()) ?? '[]') as InventoryItem[];
+  return items
+    .filter((item) => item.createdByKey !== false)
+    .map((item) => ({
+      service: item.service,
+      type: item.type,
+      id: item.id,
+      region: item.region,
+      createdByKey: item.createdByKey,
+      evidenceEventId: item.evidenceEventId ?? null,
+      estimatedHourlyUsd: item.estimatedHourlyUsd ?? null,
+      cleanup: item.cleanup,
+    }));
 }
 
 function loadDrillScenario(choice: string): Scenario | undefined {

@@ -81,6 +81,21 @@ export function formatReport(report: DrillReport): string {
       );
     }
   }
+  if (report.inventory) {
+    lines.push('');
+    const theirs = report.inventory.filter((i) => i.createdByKey === true);
+    const cost = report.inventory.reduce((sum, i) => sum + (i.estimatedHourlyUsd ?? 0), 0);
+    lines.push(
+      `Left behind: ${theirs.length} resources made by the key, ${report.inventory.length - theirs.length} of unknown origin; compute ~$${cost.toFixed(2)}/hour.`,
+    );
+    for (const item of report.inventory.slice(0, 15)) {
+      const price = item.estimatedHourlyUsd ? ` $${item.estimatedHourlyUsd}/h` : '';
+      lines.push(
+        `  ${item.createdByKey === true ? 'KEY    ' : 'UNKNOWN'}  ${item.region.padEnd(14)} ${item.type} ${item.id}${price}`,
+      );
+      lines.push(`           ${item.cleanup}`);
+    }
+  }
   lines.push('');
   lines.push(`Alerts published: ${report.alerts.length}`);
   for (const alert of report.alerts) {

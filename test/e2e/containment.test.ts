@@ -9,7 +9,8 @@ const CANARY_TAG = 'exposed-key-responder:canary';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ drills: true, exemptTag: EXEMPT_TAG });
+  // Two regions keep these containment cases quick; the investigation suite covers every region.
+  h = await startHarness({ drills: true, exemptTag: EXEMPT_TAG, regions: 'us-east-1,us-west-2' });
 }, 120_000);
 
 afterAll(async () => {

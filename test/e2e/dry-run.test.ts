@@ -5,7 +5,7 @@ import { type Harness, LOCAL_ACCOUNT_ID, startHarness } from './harness';
 let h: Harness;
 
 beforeAll(async () => {
-  h = await startHarness({ mode: 'dry-run', loginProfile: 'delete' });
+  h = await startHarness({ mode: 'dry-run', loginProfile: 'delete', regions: 'us-east-1' });
 }, 120_000);
 
 afterAll(async () => {

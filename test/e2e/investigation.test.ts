@@ -1,6 +1,8 @@
 import { gunzipSync } from 'node:zlib';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import type { AnalysisOutput } from '../../lambdas/analyze/analyze-evidence';
+import type { AttributedInventory } from '../../lambdas/attribute/attribute-inventory';
+import type { InventoryItem } from '../../lambdas/inventory/types';
 import type { ActivityManifest } from '../../lambdas/pivots/manifest';
 import { healthEvent } from '../../scripts/local/events';
 import {
@@ -119,6 +121,48 @@ it('collects every event of the leaked key and of the keys it minted, through th
   ) as { eventName: string; failed: boolean }[];
   expect(findings.find((f) => f.eventName === 'StopLogging')).toMatchObject({ failed: true });
   expect(findings.some((f) => f.eventName === 'AttachUserPolicy')).toBe(true);
+
+  // The inventory finds what the scenario left, in every region it used, attributed to the calls that made it.
+  const attributed = outcome?.taskOutputs['Attribute the inventory'] ?? [];
+  const { inventory } = attributed[0] as { inventory: AttributedInventory };
+  const items = JSON.parse(
+    (await (
+      await s3().send(
+        new GetObjectCommand({ Bucket: process.env.EVIDENCE_BUCKET ?? '', Key: inventory.itemsKey }),
+      )
+    ).Body?.transformToString()) ?? '[]',
+  ) as InventoryItem[];
+  const launched = run.records.filter((r) => r.eventName === 'RunInstances' && !r.errorCode);
+  const launchedIds = launched.flatMap((r) =>
+    (
+      (r.responseElements as { instancesSet?: { items?: { instanceId: string }[] } } | null)?.instancesSet
+        ?.items ?? []
+    ).map((i) => i.instanceId),
+  );
+  const instances = items.filter((i) => i.type === 'instance' && i.service === 'ec2');
+  expect(instances.map((i) => i.id).sort()).toEqual([...launchedIds].sort());
+  for (const instance of instances) {
+    expect(instance).toMatchObject({
+      createdByKey: true,
+      evidenceEventId: expect.any(String),
+      cleanup: expect.stringContaining('terminate-instances'),
+    });
+    expect(instance.estimatedHourlyUsd).toBeGreaterThan(0);
+  }
+  expect(new Set(instances.map((i) => i.region))).toEqual(
+    new Set(['us-east-1', 'eu-west-1', 'ap-southeast-1', 'us-west-2']),
+  );
+  expect(items.find((i) => i.type === 'user' && i.id === 'support-admin')).toMatchObject({
+    createdByKey: true,
+  });
+  expect(items.find((i) => i.service === 'lightsail' && i.id === 'wp-prod-1')).toMatchObject({
+    createdByKey: true,
+    region: 'eu-central-1',
+  });
+  expect(items.find((i) => i.type === 'key-pair' && i.id === 'xmr-node')).toMatchObject({
+    createdByKey: true,
+  });
+  expect(inventory.estimatedHourlyUsd).toBeGreaterThan(5);
 }, 120_000);
 
 it('records a region it cannot read as incomplete, with the reason, and reads the others', async () => {

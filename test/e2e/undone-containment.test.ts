@@ -7,7 +7,7 @@ let h: Harness;
 
 beforeAll(async () => {
   // The Wait state really waits 400 ms here, long enough for the "attacker" below to act.
-  h = await startHarness({}, { waitMs: 400 });
+  h = await startHarness({ regions: 'us-east-1' }, { waitMs: 400 });
 }, 120_000);
 
 afterAll(async () => {
