@@ -7,7 +7,8 @@ import { seedUserWithTwoKeys } from '../local/seed';
 import { type CloudTrailRecord, cloudTrailRecord, startCloudTrailStandIn } from '../standins/cloudtrail';
 import { report } from './stats';
 
-const REGIONS = [
+/** 17 commonly enabled regions, shared by the collection and inventory benchmarks. */
+export const BENCH_REGIONS = [
   'us-east-1',
   'us-east-2',
   'us-west-1',
@@ -44,7 +45,7 @@ export async function benchCollect(): Promise<void> {
     const responder = await LocalResponder.create({
       endpoint: moto.endpoint,
       cloudTrailEndpoint: cloudTrail.endpoint,
-      context: { regions: REGIONS.join(',') },
+      context: { regions: BENCH_REGIONS.join(',') },
     });
     const user = await seedUserWithTwoKeys(new IAMClient({}), 'bench-collected');
     const records: CloudTrailRecord[] = [];
@@ -56,7 +57,7 @@ export async function benchCollect(): Promise<void> {
           userName: user.userName,
           eventSource: 'ec2.amazonaws.com',
           eventName: 'DescribeInstances',
-          awsRegion: REGIONS[i % REGIONS.length],
+          awsRegion: BENCH_REGIONS[i % BENCH_REGIONS.length],
           eventTime: new Date(start + i * 1_000),
         }),
       );
@@ -75,10 +76,10 @@ export async function benchCollect(): Promise<void> {
     );
     if (outcome.status !== 'SUCCEEDED')
       throw new Error(`The workflow failed: ${outcome.error} ${outcome.cause}`);
-    const pages = REGIONS.reduce((n, region) => n + cloudTrail.servedPages(region), 0);
+    const pages = BENCH_REGIONS.reduce((n, region) => n + cloudTrail.servedPages(region), 0);
     const seconds = (mapEnded - mapStarted) / 1000;
-    const limit = LIMIT_PER_REGION * REGIONS.length;
-    report('collect.regions', REGIONS.length);
+    const limit = LIMIT_PER_REGION * BENCH_REGIONS.length;
+    report('collect.regions', BENCH_REGIONS.length);
     report('collect.events', EVENTS);
     report('collect.pages', pages);
     report('collect.throttled', cloudTrail.throttled());

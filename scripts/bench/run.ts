@@ -2,6 +2,7 @@ import { benchAnalyze } from './analyze';
 import { benchBundles } from './bundles';
 import { benchCollect } from './collect';
 import { benchContainment } from './containment';
+import { benchInventory } from './inventory';
 
 /**
  * `npm run bench`: prints `name: value` lines. Targets (issue 3): containment p50 under 1 s;
@@ -13,6 +14,7 @@ async function main(): Promise<void> {
   if (!only || only === 'bundles') benchBundles();
   if (!only || only === 'containment') await benchContainment();
   if (!only || only === 'collect') await benchCollect();
+  if (!only || only === 'inventory') await benchInventory();
   if (!only || only === 'analyze') await benchAnalyze();
 }
 
