@@ -46,6 +46,22 @@ const INVENTORY_READS = [
   'lambda:ListFunctions',
   'lambda:ListFunctionUrlConfigs',
   'lambda:GetPolicy',
+  'sagemaker:ListNotebookInstances',
+  'sagemaker:ListTrainingJobs',
+  'sagemaker:DescribeTrainingJob',
+  'sagemaker:ListEndpoints',
+  'sagemaker:DescribeEndpoint',
+  'sagemaker:DescribeEndpointConfig',
+  'ecs:ListClusters',
+  'ecs:DescribeClusters',
+  'ecs:ListServices',
+  'ecs:DescribeServices',
+  'ecs:ListTasks',
+  'ecs:DescribeTasks',
+  'codebuild:ListProjects',
+  'codebuild:BatchGetProjects',
+  'guardduty:ListDetectors',
+  'guardduty:GetDetector',
 ];
 
 export interface ResponderStackProps extends StackProps {

@@ -158,11 +158,62 @@ const RULES: Record<string, Rule> = {
   'ses PutAccountDetails': () => one('ses', 'sending', SES_SENDING_ID, false),
   'ses PutAccountSendingAttributes': () => one('ses', 'sending', SES_SENDING_ID, false),
 
+  'sagemaker CreateNotebookInstance': (q) =>
+    one('sagemaker', 'notebook-instance', field(q, 'notebookInstanceName'), true),
+  'sagemaker StartNotebookInstance': (q) =>
+    one('sagemaker', 'notebook-instance', field(q, 'notebookInstanceName'), false),
+  'sagemaker UpdateNotebookInstance': (q) =>
+    one('sagemaker', 'notebook-instance', field(q, 'notebookInstanceName'), false),
+  'sagemaker CreateTrainingJob': (q) => one('sagemaker', 'training-job', field(q, 'trainingJobName'), true),
+  'sagemaker CreateEndpoint': (q) => one('sagemaker', 'endpoint', field(q, 'endpointName'), true),
+  'sagemaker UpdateEndpoint': (q) => one('sagemaker', 'endpoint', field(q, 'endpointName'), false),
+
+  'ecs CreateCluster': (q, s) =>
+    one('ecs', 'cluster', str(obj(s.cluster).clusterName) ?? str(q.clusterName) ?? 'default', true),
+  'ecs CreateService': (q) => serviceTarget(q, true),
+  'ecs UpdateService': (q) => serviceTarget(q, false),
+  'ecs RunTask': (q, s) => taskTargets(q, s),
+  'ecs StartTask': (q, s) => taskTargets(q, s),
+
+  'codebuild CreateProject': (q) => one('codebuild', 'project', q.name, true),
+  'codebuild UpdateProject': (q) => one('codebuild', 'project', q.name, false),
+  // Starting a build on an owner's project runs the attacker's compute there (buildspec override).
+  'codebuild StartBuild': (q) => one('codebuild', 'project', q.projectName, false),
+
   'lightsail CreateInstances': (q) =>
     many('lightsail', 'instance', Array.isArray(q.instanceNames) ? q.instanceNames : [], true),
   'lightsail CreateInstancesFromSnapshot': (q) =>
     many('lightsail', 'instance', Array.isArray(q.instanceNames) ? q.instanceNames : [], true),
 };
+
+/** SageMaker records request fields in camelCase; older records and emulators use the API's PascalCase. */
+function field(q: Record<string, unknown>, name: string): unknown {
+  return q[name] ?? q[name.charAt(0).toUpperCase() + name.slice(1)];
+}
+
+/** An ECS cluster named by name or ARN (`default` when the call names none), as the inventory names it. */
+function ecsCluster(value: unknown): string {
+  const name = str(value);
+  return name ? (name.split('/').pop() ?? name) : 'default';
+}
+
+function serviceTarget(q: Record<string, unknown>, created: boolean): Target[] {
+  const service = str(q.serviceName) ?? str(q.service)?.split('/').pop();
+  return service ? one('ecs', 'ecs-service', `${ecsCluster(q.cluster)}/${service}`, created) : [];
+}
+
+/** Task ARNs are `task/<cluster>/<id>` (or `task/<id>` in the old format, with the cluster from the request). */
+function taskTargets(q: Record<string, unknown>, s: Record<string, unknown>): Target[] {
+  const tasks = Array.isArray(s.tasks) ? s.tasks.map(obj) : [];
+  return tasks.flatMap((t) => {
+    const arn = str(t.taskArn);
+    if (!arn) return [];
+    const path = arn.split(':task/').pop()?.split('/') ?? [];
+    const id = path[path.length - 1];
+    const cluster = path.length > 1 ? path[0] : ecsCluster(t.clusterArn ?? q.cluster);
+    return one('ecs', 'task', `${cluster}/${id}`, true);
+  });
+}
 
 function urlTarget(q: Record<string, unknown>, created: boolean): Target[] {
   const fn = functionName(q.functionName);
@@ -437,7 +488,8 @@ function attributeGuardRail(
 
 /**
  * Guard rails the key removed leave nothing to inventory: a deleted trail, a deleted or disabled
- * detector (no GuardDuty reader yet). Each becomes a finding of its own.
+ * detector the reader did not see (a disabled one it did see is matched in `attributeGuardRail`). Each
+ * becomes a finding of its own.
  */
 function missingGuardRails(
   index: EvidenceIndex,

@@ -372,6 +372,101 @@ export function lambdaPermissionCleanup(region: string, functionName: string, st
   };
 }
 
+// ---------------------------------------------------------------------------------------------- SageMaker, ECS, CodeBuild
+
+const sagemakerConsole = (region: string, fragment: string) =>
+  `${CONSOLE}/sagemaker/home?region=${enc(region)}#/${fragment}`;
+
+/** A notebook must be stopped before it can be deleted; the waiter keeps delete from failing. */
+export function sagemakerNotebookCleanup(region: string, name: string, status?: string): CleanupInfo {
+  const r = `--region ${sh(region)}`;
+  const n = `--notebook-instance-name ${sh(name)}`;
+  const consoleUrl = sagemakerConsole(region, `notebook-instances/${enc(name)}`);
+  if (status === 'Deleting') return { cleanup: NOTHING, consoleUrl };
+  const running = status !== 'Stopped' && status !== 'Failed';
+  return {
+    cleanup: and(
+      running ? `aws sagemaker stop-notebook-instance ${r} ${n}` : '',
+      running ? `aws sagemaker wait notebook-instance-stopped ${r} ${n}` : '',
+      `aws sagemaker delete-notebook-instance ${r} ${n}`,
+    ),
+    consoleUrl,
+  };
+}
+
+/** Training jobs cannot be deleted; one still running is stopped, a finished one needs nothing. */
+export function sagemakerTrainingJobCleanup(region: string, name: string, status?: string): CleanupInfo {
+  const running = status === 'InProgress';
+  return {
+    cleanup: running
+      ? `aws sagemaker stop-training-job --region ${sh(region)} --training-job-name ${sh(name)}`
+      : NOTHING,
+    consoleUrl: sagemakerConsole(region, `jobs/${enc(name)}`),
+  };
+}
+
+/** Deleting the endpoint stops its instances; the endpoint config is left (it costs nothing). */
+export function sagemakerEndpointCleanup(region: string, name: string): CleanupInfo {
+  return {
+    cleanup: `aws sagemaker delete-endpoint --region ${sh(region)} --endpoint-name ${sh(name)}`,
+    consoleUrl: sagemakerConsole(region, `endpoints/${enc(name)}`),
+  };
+}
+
+const ecsConsole = (region: string, path: string) =>
+  `${CONSOLE}/ecs/v2/clusters/${path}?region=${enc(region)}`;
+
+/**
+ * ECS refuses to delete a cluster with active services or running tasks, so its services are deleted
+ * (with --force, which also stops their tasks) first. Container instances (EC2 launch type) are EC2
+ * instance items of their own and are deregistered when terminated.
+ */
+export function ecsClusterCleanup(region: string, cluster: string, serviceNames: string[] = []): CleanupInfo {
+  const r = `--region ${sh(region)}`;
+  const c = `--cluster ${sh(cluster)}`;
+  return {
+    cleanup: and(
+      ...serviceNames.map((s) => `aws ecs delete-service ${r} ${c} --service ${sh(s)} --force`),
+      `aws ecs delete-cluster ${r} ${c}`,
+    ),
+    consoleUrl: ecsConsole(region, `${enc(cluster)}/services`),
+  };
+}
+
+/** --force deletes a service that still has a desired count, stopping its tasks. */
+export function ecsServiceCleanup(region: string, cluster: string, service: string): CleanupInfo {
+  return {
+    cleanup: `aws ecs delete-service --region ${sh(region)} --cluster ${sh(cluster)} --service ${sh(service)} --force`,
+    consoleUrl: ecsConsole(region, `${enc(cluster)}/services/${enc(service)}/health`),
+  };
+}
+
+/** A task a service started comes back when stopped: the service item's line is the one that ends it. */
+export function ecsTaskCleanup(region: string, cluster: string, taskId: string, service?: string) {
+  const stop = `aws ecs stop-task --region ${sh(region)} --cluster ${sh(cluster)} --task ${sh(taskId)}`;
+  return {
+    cleanup: service
+      ? and(
+          `aws ecs delete-service --region ${sh(region)} --cluster ${sh(cluster)} --service ${sh(service)} --force`,
+          stop,
+        )
+      : stop,
+    consoleUrl: ecsConsole(region, `${enc(cluster)}/tasks/${enc(taskId)}/configuration`),
+  };
+}
+
+/** Builds in progress keep running after the project is deleted, so they are stopped first. */
+export function codebuildProjectCleanup(region: string, name: string, runningBuildIds: string[] = []) {
+  const r = `--region ${sh(region)}`;
+  return {
+    cleanup: and(
+      ...runningBuildIds.map((b) => `aws codebuild stop-build ${r} --id ${sh(b)}`),
+      `aws codebuild delete-project ${r} --name ${sh(name)}`,
+    ),
+    consoleUrl: `${CONSOLE}/codesuite/codebuild/projects/${enc(name)}?region=${enc(region)}`,
+  };
+}
+
 // ---------------------------------------------------------------------------------------------- guard rails
 
 export interface TrailRepair {

@@ -1,9 +1,13 @@
 import { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { LightsailClient } from '@aws-sdk/client-lightsail';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
+import { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import { SESClient } from '@aws-sdk/client-ses';
 import type { Context } from 'aws-lambda';
 import { evidencePrefix } from '../collect/evidence';
@@ -47,6 +51,10 @@ function clientsFor(region: string): InventoryClients {
       lightsail: tracer.captureAWSv3Client(new LightsailClient(clientConfig(region))),
       cloudtrail: tracer.captureAWSv3Client(new CloudTrailClient(clientConfig(region))),
       lambda: tracer.captureAWSv3Client(new LambdaClient(clientConfig(region))),
+      guardduty: tracer.captureAWSv3Client(new GuardDutyClient(clientConfig(region))),
+      sagemaker: tracer.captureAWSv3Client(new SageMakerClient(clientConfig(region))),
+      ecs: tracer.captureAWSv3Client(new ECSClient(clientConfig(region))),
+      codebuild: tracer.captureAWSv3Client(new CodeBuildClient(clientConfig(region))),
     };
     clients.set(region, c);
   }

@@ -4,18 +4,26 @@
  * rate while the other Regions run in parallel Map items.
  */
 import type { CloudTrailClient } from '@aws-sdk/client-cloudtrail';
+import type { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import type { EC2Client } from '@aws-sdk/client-ec2';
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { LightsailClient } from '@aws-sdk/client-lightsail';
+import type { SageMakerClient } from '@aws-sdk/client-sagemaker';
 import type { SESClient } from '@aws-sdk/client-ses';
 import { describeError } from '../shared/errors';
 import { readCloudTrail } from './readers/cloudtrail';
+import { readCodeBuild } from './readers/codebuild';
 import { mapLimit, type ReaderContext } from './readers/common';
 import { readEc2 } from './readers/ec2';
+import { readEcs } from './readers/ecs';
+import { readGuardDuty } from './readers/guardduty';
 import { readIam } from './readers/iam';
 import { readLambda } from './readers/lambda';
 import { readLightsail } from './readers/lightsail';
+import { readSageMaker } from './readers/sagemaker';
 import { readSes } from './readers/ses';
 import type { ReaderResult } from './types';
 
@@ -26,6 +34,10 @@ export interface InventoryClients {
   lightsail?: LightsailClient;
   cloudtrail?: CloudTrailClient;
   lambda?: LambdaClient;
+  guardduty?: GuardDutyClient;
+  sagemaker?: SageMakerClient;
+  ecs?: ECSClient;
+  codebuild?: CodeBuildClient;
 }
 
 export interface InventoryDeps {
@@ -45,7 +57,10 @@ type Run = (
   clients: InventoryClients,
 ) => Promise<ReaderResult> | undefined;
 
-/** The readers, by the service name the workflow passes. `cloudtrail` reads the account's guard rails. */
+/**
+ * The readers, by the service name the workflow passes. `cloudtrail` and `guardduty` read the account's
+ * guard rails.
+ */
 const READERS: Record<string, Run> = {
   ec2: (ctx, c) => (c.ec2 ? readEc2({ ...ctx, clients: { ec2: c.ec2 } }) : undefined),
   iam: (ctx, c) => (c.iam ? readIam({ ...ctx, clients: { iam: c.iam } }) : undefined),
@@ -55,6 +70,13 @@ const READERS: Record<string, Run> = {
   cloudtrail: (ctx, c) =>
     c.cloudtrail ? readCloudTrail({ ...ctx, clients: { cloudtrail: c.cloudtrail } }) : undefined,
   lambda: (ctx, c) => (c.lambda ? readLambda({ ...ctx, clients: { lambda: c.lambda } }) : undefined),
+  guardduty: (ctx, c) =>
+    c.guardduty ? readGuardDuty({ ...ctx, clients: { guardduty: c.guardduty } }) : undefined,
+  sagemaker: (ctx, c) =>
+    c.sagemaker ? readSageMaker({ ...ctx, clients: { sagemaker: c.sagemaker } }) : undefined,
+  ecs: (ctx, c) => (c.ecs ? readEcs({ ...ctx, clients: { ecs: c.ecs } }) : undefined),
+  codebuild: (ctx, c) =>
+    c.codebuild ? readCodeBuild({ ...ctx, clients: { codebuild: c.codebuild } }) : undefined,
 };
 
 export const INVENTORY_SERVICES = Object.keys(READERS);
@@ -63,7 +85,7 @@ export const INVENTORY_SERVICES = Object.keys(READERS);
  * Services the issue asks for that have no reader yet: named in the results so the report says
  * what was not looked at instead of implying there was nothing.
  */
-export const NOT_YET_READ: readonly string[] = ['guardduty', 'sagemaker', 'ecs', 'codebuild'];
+export const NOT_YET_READ: readonly string[] = [];
 
 const failed = (service: string, region: string, error: string): ReaderResult => ({
   service,

@@ -11,7 +11,7 @@ export const PRICE_TABLE_SOURCE =
   'Approximate public list prices, USD per hour: EC2 On-Demand, Linux, shared tenancy, us-east-1 (AWS Price ' +
   'List, AmazonEC2 offer, as published mid-2026, after the June 2025 P4d/P5 reduction); Lightsail Linux ' +
   'bundles with a public IPv4 address (monthly price / 744 h, as Lightsail bills); SageMaker ML instances ' +
-  'in us-east-1 (a few common types). Estimates, not quotes: Savings Plans, Spot, taxes and data transfer ' +
+  'in us-east-1 (a few common types); Fargate Linux/x86 per vCPU-hour and GB-hour, us-east-1. Estimates, not quotes: Savings Plans, Spot, taxes and data transfer ' +
   'are not modelled.';
 
 /** The Region the table's prices are for. */
@@ -152,6 +152,21 @@ const SAGEMAKER: Record<string, number> = {
   'ml.g5.xlarge': 1.408,
   'ml.p3.2xlarge': 3.825,
 };
+
+/** Fargate Linux/x86, us-east-1, USD per vCPU-hour and per GB-hour of memory. */
+const FARGATE_VCPU_HOUR = 0.04048;
+const FARGATE_GB_HOUR = 0.004445;
+
+/**
+ * The approximate hourly list price of a Fargate task from its size as ECS reports it (`cpu` in CPU units,
+ * 1024 to a vCPU; `memory` in MiB), or undefined when either is missing or not a number.
+ */
+export function fargateHourlyUsd(cpu: string | undefined, memory: string | undefined): number | undefined {
+  const units = Number(cpu);
+  const mib = Number(memory);
+  if (!cpu || !memory || !Number.isFinite(units) || !Number.isFinite(mib)) return undefined;
+  return round4((units / 1024) * FARGATE_VCPU_HOUR + (mib / 1024) * FARGATE_GB_HOUR);
+}
 
 export type PricedService = 'ec2' | 'lightsail' | 'sagemaker';
 

@@ -7,7 +7,17 @@
 /** True: the key's own call made or changed it (see `evidenceEventId`). False: only for guard rails the key left alone. */
 export type Attribution = true | false | 'unknown';
 
-export type InventoryService = 'ec2' | 'iam' | 'ses' | 'lightsail' | 'cloudtrail' | 'guardduty' | 'lambda';
+export type InventoryService =
+  | 'ec2'
+  | 'iam'
+  | 'ses'
+  | 'lightsail'
+  | 'cloudtrail'
+  | 'guardduty'
+  | 'lambda'
+  | 'sagemaker'
+  | 'ecs'
+  | 'codebuild';
 
 export type ItemType =
   // ec2
@@ -34,6 +44,16 @@ export type ItemType =
   | 'function'
   | 'function-url'
   | 'function-permission'
+  // sagemaker
+  | 'notebook-instance'
+  | 'training-job'
+  | 'endpoint'
+  // ecs (services and tasks are named `cluster/name`: names are unique per cluster only)
+  | 'cluster'
+  | 'ecs-service'
+  | 'task'
+  // codebuild
+  | 'project'
   // cloudtrail trails and guardduty detectors
   | 'guard-rail';
 

@@ -1109,7 +1109,7 @@ describe('inventoryRegion', () => {
       ['ec2', true, undefined],
       ['ses', true, undefined],
       ['lightsail', true, undefined],
-      ['guardduty', false, 'not inventoried: no reader for guardduty yet'],
+      ['guardduty', false, 'no guardduty client was provided'],
       ['lambda', false, 'no lambda client was provided'],
       ['quantum', false, 'not inventoried: no reader for quantum yet'],
     ]);
