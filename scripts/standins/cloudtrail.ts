@@ -27,8 +27,7 @@
  */
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody, sendJson, signingRegion } from './json-rpc';
+import { listenOnLoopback, readBody, sendJson, signingRegion } from './json-rpc';
 
 /** The `X-Amz-Target` prefix the JS SDK v3 sends (its `serviceTarget` protocol setting). */
 export const CLOUDTRAIL_TARGET_PREFIX = 'CloudTrail_20131101';
@@ -560,24 +559,10 @@ export async function startCloudTrailStandIn(
       sendError(res, new ApiError(500, 'InternalFailure', String(error), 'message'));
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
+  const listening = await listenOnLoopback(server, options.port);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // The SDK keeps connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    ...listening,
     addRecords(records) {
       const stored = records.map(toStoredEvent);
       const seen = new Set<string>();

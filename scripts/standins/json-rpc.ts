@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** What the AWS JSON 1.1 services the stand-ins model (CloudTrail, Lightsail) have in common on the wire. */
 
@@ -26,4 +27,33 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
     'x-amzn-requestid': randomUUID(),
   });
   res.end(text);
+}
+
+export interface LoopbackServer {
+  endpoint: string;
+  port: number;
+  /** Closes the server and its keep-alive connections. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+/** Listens on 127.0.0.1 (port 0: the OS picks one) and returns how to reach and stop the server. */
+export async function listenOnLoopback(server: Server, port = 0): Promise<LoopbackServer> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  let stopped: Promise<void> | undefined;
+  return {
+    endpoint: `http://127.0.0.1:${bound}`,
+    port: bound,
+    stop() {
+      stopped ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // The SDK keeps connections alive; without this close() waits for them to time out.
+        server.closeAllConnections();
+      });
+      return stopped;
+    },
+  };
 }

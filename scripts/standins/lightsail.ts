@@ -19,8 +19,7 @@
  */
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { readBody, sendJson, signingRegion } from './json-rpc';
+import { listenOnLoopback, readBody, sendJson, signingRegion } from './json-rpc';
 
 /** The `X-Amz-Target` prefix the JS SDK v3 sends (its `serviceTarget` protocol setting). */
 export const LIGHTSAIL_TARGET_PREFIX = 'Lightsail_20161128';
@@ -432,24 +431,10 @@ export async function startLightsailStandIn(
       sendJson(res, apiError.status, { __type: apiError.code, message: apiError.message });
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  let stopped: Promise<void> | undefined;
+  const listening = await listenOnLoopback(server, options.port);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
-    port,
-    stop() {
-      stopped ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        // The SDK keeps connections alive; without this close() waits for them to time out.
-        server.closeAllConnections();
-      });
-      return stopped;
-    },
+    ...listening,
     addInstances(seeds) {
       try {
         create(seeds);
