@@ -66,7 +66,9 @@ fi
 
 missing_system_pkgs() {
   local installed p
-  installed=" $(dpkg-query -W -f='${Package}:${Status}\n' "${SYSTEM_PKGS[@]}" 2>/dev/null \
+  # dpkg-query exits 1 when any package is unknown to it, which is the case this looks for: under
+  # `set -e -o pipefail` that would end the function silently and report nothing missing.
+  installed=" $( (dpkg-query -W -f='${Package}:${Status}\n' "${SYSTEM_PKGS[@]}" 2>/dev/null || true) \
     | awk -F: '$2 == "install ok installed" {printf "%s ", $1}')"
   for p in "${SYSTEM_PKGS[@]}"; do
     [[ "$installed" == *" $p "* ]] || echo "$p"
