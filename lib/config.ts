@@ -26,6 +26,11 @@ export interface ResponderConfig {
   revokeAssumedRoleSessions: boolean;
   /** Days the evidence is kept. @default 400 */
   evidenceRetentionDays: number;
+  /**
+   * Days the report's presigned link in the email is asked to live; 0 sends no bearer link at all. The
+   * signing role's session may end it sooner, and the email states the real expiry. @default 7
+   */
+  reportLinkDays: number;
   /** Region of the primary stack. AWS delivers IAM's CloudTrail events (the quarantine trigger) in us-east-1 only. @default us-east-1 */
   primaryRegion: string;
   /** Region of the backup rule that forwards Health events to the primary region, or none. @default us-west-2 */
@@ -98,6 +103,7 @@ const schema = z.object({
   exemptTag: z.string().regex(TAG_KEY, 'must be an IAM tag key').optional(),
   revokeAssumedRoleSessions: bool.default(false),
   evidenceRetentionDays: int(1, 3650).default(400),
+  reportLinkDays: int(0, 7).default(7),
   primaryRegion: z.string().regex(REGION, 'must be a region such as us-east-1').default('us-east-1'),
   // The default applies before 'none' becomes undefined: zod 4 would otherwise replace that undefined with the default.
   backupRegion: z
@@ -153,6 +159,7 @@ const ACCEPTED: Partial<Record<keyof ResponderConfig, string>> = {
   exemptTag: 'an IAM tag key',
   revokeAssumedRoleSessions: 'true | false',
   evidenceRetentionDays: '1 to 3650',
+  reportLinkDays: '0 (no link) to 7',
   primaryRegion: 'a region, default us-east-1',
   backupRegion: "a region other than primaryRegion, or 'none'",
   drills: 'true | false',

@@ -81,7 +81,10 @@ export class ResponderStack extends Stack {
     super(scope, id, props);
     const { config } = props;
 
-    this.notifications = new Notifications(this, 'Notifications', { emails: config.notificationEmails });
+    this.notifications = new Notifications(this, 'Notifications', {
+      emails: config.notificationEmails,
+      slack: config.slack,
+    });
     const topic = this.notifications.topic;
 
     // De-duplication records: one per contained key and per alert, gone after the window.
@@ -183,6 +186,20 @@ export class ResponderStack extends Stack {
       timeout: Duration.minutes(10),
       memorySize: 1024,
     });
+    const report = new ResponderFunction(this, 'Report', {
+      step: 'report',
+      // The presigner is bundled with the SDK it signs for: one version, whatever the runtime ships.
+      awsSdk: 'bundled',
+      description: 'Sends the full report by email and chat and stores it with the evidence bundle',
+      environment: {
+        ...evidenceEnv,
+        ...alertEnv,
+        ...tableEnv,
+        REPORT_LINK_SECONDS: String(config.reportLinkDays * 24 * 3600),
+      },
+      timeout: Duration.minutes(5),
+      memorySize: 1024,
+    });
     const revokeRoleSessions = config.revokeAssumedRoleSessions
       ? new ResponderFunction(this, 'RevokeRoleSessions', {
           step: 'revoke-roles',
@@ -203,6 +220,7 @@ export class ResponderStack extends Stack {
       analyzeActivity,
       inventoryRegion,
       attributeInventory,
+      report,
     ];
     if (revokeRoleSessions) this.functions.push(revokeRoleSessions);
     this.grantInvestigation({
@@ -215,8 +233,10 @@ export class ResponderStack extends Stack {
       revokeRoleSessions,
     });
 
+    this.grantReport(report, table);
+
     this.grantLeastPrivilege({ intake, contain, alert, notifyFailure, confirm }, table, config);
-    for (const fn of [alert, notifyFailure, confirm]) {
+    for (const fn of [alert, notifyFailure, confirm, report]) {
       topic.grantPublish(fn);
       Validations.of(fn.executionRole).acknowledge({
         id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
@@ -237,6 +257,7 @@ export class ResponderStack extends Stack {
       analyzeActivity,
       inventoryRegion,
       attributeInventory,
+      report,
       revokeRoleSessions,
       logGroup: stateMachineLogs,
     });
@@ -405,6 +426,35 @@ export class ResponderStack extends Stack {
           "The attacker may assume any role; an explicit deny keeps the responder's own roles and service-linked roles out of reach.",
       });
     }
+  }
+
+  /** Reads the incident's evidence, writes the report files and the manifest beside it, sends once. */
+  private grantReport(report: ResponderFunction, table: dynamodb.Table): void {
+    const bucket = this.evidence.bucket;
+    report.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject', 's3:PutObject'],
+        resources: [bucket.arnForObjects('incidents/*')],
+      }),
+    );
+    report.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': ['incidents/*'] } },
+      }),
+    );
+    report.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        resources: [table.tableArn],
+      }),
+    );
+    Validations.of(report.executionRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as CfnResource)}.Arn>/incidents/*]`,
+      reason:
+        'Evidence objects are named per incident at run time; the grant is limited to the incidents/ prefix. Its GetObject also backs the presigned report link.',
+    });
   }
 
   private addAlarms(): void {

@@ -17,6 +17,7 @@ export interface WorkflowProps {
   readonly analyzeActivity: lambda.IFunction;
   readonly inventoryRegion: lambda.IFunction;
   readonly attributeInventory: lambda.IFunction;
+  readonly report: lambda.IFunction;
   /** Present when the stack revokes the sessions of roles the attacker assumed. */
   readonly revokeRoleSessions?: lambda.IFunction;
   /** How long IAM gets to settle before the containment is read back. @default 60 seconds */
@@ -124,15 +125,34 @@ export class Workflow extends Construct {
       cause:
         'At least one key failed, was refused, needs a person, or had its containment undone; see the alerts.',
     });
+    const investigationFailed = new sfn.Fail(this, 'The investigation did not finish', {
+      comment: 'The report said what is missing and why; failing the execution raises the alarm too.',
+      error: 'InvestigationIncomplete',
+      cause: 'A step of the investigation failed; the report lists what it could not establish.',
+    });
+    // A condition on a path the state lacks is a runtime error: test presence first.
     const checkOutcome = new sfn.Choice(this, 'Was every key handled?')
+      .when(sfn.Condition.booleanEquals('$.alert.allHandled', false), notAllContained)
       .when(
-        sfn.Condition.or(
-          sfn.Condition.booleanEquals('$.alert.allHandled', false),
+        sfn.Condition.and(
+          sfn.Condition.isPresent('$.investigation.confirmation.held'),
           sfn.Condition.booleanEquals('$.investigation.confirmation.held', false),
         ),
         notAllContained,
       )
+      .when(sfn.Condition.isPresent('$.error'), investigationFailed)
       .otherwise(done);
+
+    const report = lambdaStep(this, 'Send the report', {
+      comment:
+        'The full report by email and chat, the HTML report and the evidence manifest; also after a failed investigation step, saying what is missing.',
+      lambdaFunction: props.report,
+      waitsForOtherExecutions: true,
+      payload: sfn.TaskInput.fromObject({ 'state.$': '$', 'executionId.$': '$$.Execution.Id' }),
+      resultPath: '$.report',
+    });
+    report.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.reportError' });
+    report.next(checkOutcome);
 
     const plan = lambdaStep(this, 'Plan the investigation', {
       comment: 'Which keys, which regions (us-east-1 always), which time window.',
@@ -140,7 +160,7 @@ export class Workflow extends Construct {
       payload: sfn.TaskInput.fromObject({ 'intake.$': '$.intake', 'containment.$': '$.containment' }),
       resultPath: '$.plan',
     });
-    plan.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    plan.addCatch(report, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const investigate = new sfn.Parallel(this, 'Investigate', {
       comment:
@@ -156,7 +176,7 @@ export class Workflow extends Construct {
     investigate.branch(this.confirmBranch(props));
     investigate.branch(this.collectBranch(props));
     investigate.branch(this.inventoryBranch(props));
-    investigate.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    investigate.addCatch(report, { errors: ['States.ALL'], resultPath: '$.error' });
 
     const analyze = lambdaStep(this, 'Analyze the activity', {
       comment:
@@ -165,7 +185,7 @@ export class Workflow extends Construct {
       payload: sfn.TaskInput.fromObject({ 'activity.$': '$.investigation.activity' }),
       resultPath: '$.analysis',
     });
-    analyze.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    analyze.addCatch(report, { errors: ['States.ALL'], resultPath: '$.error' });
     const attributeInventory = lambdaStep(this, 'Attribute the inventory', {
       comment:
         'Which resources the key (or a key it minted) made, which appeared since, their cost and clean-up.',
@@ -178,8 +198,8 @@ export class Workflow extends Construct {
       }),
       resultPath: '$.inventory',
     });
-    attributeInventory.addCatch(notifyFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    attributeInventory.next(checkOutcome);
+    attributeInventory.addCatch(report, { errors: ['States.ALL'], resultPath: '$.error' });
+    attributeInventory.next(report);
     const nothingToAnalyze = new sfn.Pass(this, 'Nothing to analyze', {
       result: sfn.Result.fromObject({ skipped: 'no activity was collected' }),
       resultPath: '$.analysis',
@@ -235,6 +255,7 @@ export class Workflow extends Construct {
       props.analyzeActivity,
       props.inventoryRegion,
       props.attributeInventory,
+      props.report,
     ];
     return props.revokeRoleSessions ? [...fns, props.revokeRoleSessions] : fns;
   }

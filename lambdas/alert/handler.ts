@@ -2,10 +2,12 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
+import { textWithCard } from '../report/chatbot';
 import { dynamodb } from '../shared/clients/dynamodb';
 import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
+import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import type { AlertResult, ContainmentResult, IntakeResult } from '../shared/types';
 import { renderContainmentAlert } from './render';
@@ -34,11 +36,15 @@ async function sendAlert(input: AlertInput): Promise<AlertOutput> {
   }
   const rendered = renderContainmentAlert(input.intake, input.containment);
   try {
+    const message = textWithCard(rendered.subject, rendered.message, {
+      id: input.intake.incident.incidentId,
+      eventType: 'ExposedKeyContainment',
+    });
     const out = await sns.send(
       new PublishCommand({
         TopicArn: required('ALERT_TOPIC_ARN'),
-        Subject: rendered.subject,
-        Message: rendered.message,
+        ...message,
+        MessageAttributes: messageKind('containment'),
       }),
     );
     return {

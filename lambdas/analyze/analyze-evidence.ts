@@ -4,11 +4,19 @@ import type { ActivityManifest } from '../pivots/manifest';
 import { classifyAwsError } from '../shared/errors';
 import { Analyzer } from './analyzer';
 import { readStreamBatches } from './read-records';
-import type { CloudTrailRecord, Severity, Summary, VerdictLine } from './types';
+import {
+  type CloudTrailRecord,
+  type Severity,
+  type Summary,
+  TIMELINE_MARKS,
+  type VerdictLine,
+} from './types';
 
 export interface AnalysisOutput {
   findingsKey: string;
   summaryKey: string;
+  /** Every call of the attacker for the report's picture (`{marks, omitted}`). */
+  timelineKey: string;
   findings: number;
   bySeverity: Record<Severity, number>;
   /** The answer in order of danger, for the report; small enough for the state. */
@@ -19,6 +27,7 @@ export interface AnalysisOutput {
 
 export const findingsKey = (incidentId: string) => `${evidencePrefix(incidentId)}/analysis/findings.json`;
 export const summaryKey = (incidentId: string) => `${evidencePrefix(incidentId)}/analysis/summary.json`;
+export const timelineKey = (incidentId: string) => `${evidencePrefix(incidentId)}/analysis/timeline.json`;
 
 /**
  * Streams every collected record of the incident from the evidence bucket through the analyzer
@@ -31,15 +40,21 @@ export async function analyzeEvidence(
   responderRoleArns: readonly string[] = [],
 ): Promise<AnalysisOutput> {
   const manifest = await readJson<ActivityManifest>(s3, bucket, manifestKey);
-  const analyzer = new Analyzer({ keys: manifest.keys.map((k) => k.accessKeyId), responderRoleArns });
+  const analyzer = new Analyzer({
+    keys: manifest.keys.map((k) => k.accessKeyId),
+    responderRoleArns,
+    timelineCap: TIMELINE_MARKS,
+  });
   const unreadable = await forEachEvidenceRecord(s3, bucket, manifest, (record) => analyzer.add(record));
-  const { findings, summary } = analyzer.result();
+  const { findings, summary, timeline } = analyzer.result();
   const out = {
     findingsKey: findingsKey(manifest.incidentId),
     summaryKey: summaryKey(manifest.incidentId),
+    timelineKey: timelineKey(manifest.incidentId),
   };
   await putJson(s3, bucket, out.findingsKey, findings);
   await putJson(s3, bucket, out.summaryKey, summary satisfies Summary);
+  await putJson(s3, bucket, out.timelineKey, timeline ?? { marks: [], omitted: 0 });
   return {
     ...out,
     findings: summary.findings.total,

@@ -11,6 +11,7 @@ import {
   type Actor,
   type AnalysisResult,
   CATEGORY_ORDER,
+  type CallMark,
   type Category,
   type CloudTrailRecord,
   type CreatedResource,
@@ -53,6 +54,8 @@ export interface AnalyzerOptions {
   burst?: { threshold?: number; gapMinutes?: number };
   /** Entries per summary table in the result (IPs, user agents...). Default 200. */
   listLimit?: number;
+  /** Keep a mark per call for the timeline picture, at most this many (the earliest). Default 0: none. */
+  timelineCap?: number;
 }
 
 const DEFAULT_MAX_FINDINGS = 100_000;
@@ -399,6 +402,9 @@ export class Analyzer {
   private readonly burstGapMinutes: number;
   private readonly listLimit: number;
   private readonly index: RuleIndex;
+  private readonly timelineCap: number;
+  private readonly marks: CallMark[] = [];
+  private marksOmitted = 0;
 
   /** Findings per severity, so the lowest can be dropped in O(1) when the cap is reached. */
   private readonly findingsBySeverity: Record<Severity, Finding[]> = {
@@ -456,6 +462,7 @@ export class Analyzer {
     this.burstGapMinutes = options.burst?.gapMinutes ?? DEFAULT_BURST_GAP_MINUTES;
     this.listLimit = options.listLimit ?? DEFAULT_LIST_LIMIT;
     this.index = index;
+    this.timelineCap = options.timelineCap ?? 0;
   }
 
   add(record: CloudTrailRecord): void {
@@ -498,7 +505,11 @@ export class Analyzer {
       }
     }
 
-    for (const finding of this.classify(record, actor, failed, time, write)) this.keep(finding);
+    const found = this.classify(record, actor, failed, time, write);
+    for (const finding of found) this.keep(finding);
+    if (this.timelineCap > 0 && (actor === 'attacker' || found.length > 0)) {
+      this.mark(record, time, failed, write, found);
+    }
     if (!failed) {
       // Only writes create resources; credentials also come from Get* calls (GetSessionToken).
       if (write) this.collectCreated(record, actor, time);
@@ -572,7 +583,10 @@ export class Analyzer {
       verdict: verdictOf(categoryStats, { calls: this.attackerReads, failed: this.attackerReadsFailed }),
     };
     if (truncated.length > 0) summary.truncated = truncated;
-    return { findings, summary };
+    if (this.timelineCap === 0) return { findings, summary };
+    this.trimMarks();
+    const marks = [...this.marks].sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+    return { findings, summary, timeline: { marks, omitted: this.marksOmitted } };
   }
 
   private tallyAttackerCall(record: CloudTrailRecord, time: string, failed: boolean, keyId: unknown): void {
@@ -830,6 +844,39 @@ export class Analyzer {
     }
     if (resources.length > 0) finding.resources = resources;
     return finding;
+  }
+
+  /** Past the cap the latest marks give way: the first calls tell how the attack began. */
+  private mark(
+    record: CloudTrailRecord,
+    time: string,
+    failed: boolean,
+    write: boolean,
+    found: Finding[],
+  ): void {
+    const worst = found.reduce<Finding | undefined>(
+      (w, f) => (!w || SEVERITY_RANK[f.severity] < SEVERITY_RANK[w.severity] ? f : w),
+      undefined,
+    );
+    const mark: CallMark = {
+      eventId: record.eventID ?? '',
+      eventTime: time,
+      region: record.awsRegion ?? 'unknown',
+      category: worst?.category ?? (write ? 'other-change' : 'reconnaissance'),
+      severity: worst?.severity ?? 'info',
+      failed,
+      eventName: record.eventName,
+    };
+    this.marks.push(mark);
+    // Trim in batches (sort, keep the earliest): amortized O(log cap) a call, however long the key was used.
+    if (this.marks.length >= 2 * this.timelineCap) this.trimMarks();
+  }
+
+  private trimMarks(): void {
+    if (this.marks.length <= this.timelineCap) return;
+    this.marks.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+    this.marksOmitted += this.marks.length - this.timelineCap;
+    this.marks.length = this.timelineCap;
   }
 
   private keep(finding: Finding): void {

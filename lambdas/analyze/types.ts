@@ -221,7 +221,24 @@ export interface Summary {
   truncated?: string[];
 }
 
+/** Marks the report's picture draws at most (the earliest calls); later ones are counted, not drawn. */
+export const TIMELINE_MARKS = 5000;
+
+/** One call of the attacker (or one containment action of the responder), for the timeline picture. */
+export interface CallMark {
+  eventId: string;
+  eventTime: string;
+  region: string;
+  /** The most severe finding's category; a call no rule classifies is reconnaissance (read) or other-change. */
+  category: Category;
+  severity: Severity;
+  failed: boolean;
+  eventName: string;
+}
+
 export interface AnalysisResult {
   findings: Finding[];
   summary: Summary;
+  /** Present when `timelineCap` was set: every call, earliest first, up to the cap. */
+  timeline?: { marks: CallMark[]; omitted: number };
 }

@@ -2,11 +2,13 @@ import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempo
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
+import { textWithCard } from '../report/chatbot';
 import { dynamodb } from '../shared/clients/dynamodb';
 import { iam } from '../shared/clients/iam';
 import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
+import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import type { ContainmentResult, IntakeResult } from '../shared/types';
 import { type Confirmation, confirmContainment, renderUndoneAlert } from './confirm-containment';
@@ -32,7 +34,14 @@ function idempotentAlert(): (input: UndoneAlertInput) => Promise<{ alertSent: bo
       const { subject, message } = renderUndoneAlert(input.intake.incident, input.undone);
       try {
         await sns.send(
-          new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: subject, Message: message }),
+          new PublishCommand({
+            TopicArn: required('ALERT_TOPIC_ARN'),
+            ...textWithCard(subject, message, {
+              id: input.intake.incident.incidentId,
+              eventType: 'ExposedKeyContainmentUndone',
+            }),
+            MessageAttributes: messageKind('confirmation'),
+          }),
         );
       } catch (error) {
         throw classifyAwsError(

@@ -1,8 +1,10 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
+import { textWithCard } from '../report/chatbot';
 import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
+import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import { type FailureState, renderFailureAlert } from './render';
 
@@ -24,7 +26,14 @@ export const handler = async (
   logger.error('Response failed', { subject, error: input?.state?.error, event: input?.state?.event });
   try {
     const out = await sns.send(
-      new PublishCommand({ TopicArn: required('ALERT_TOPIC_ARN'), Subject: subject, Message: message }),
+      new PublishCommand({
+        TopicArn: required('ALERT_TOPIC_ARN'),
+        ...textWithCard(subject, message, {
+          id: input?.state?.intake?.incident?.incidentId ?? input?.executionId ?? 'unknown-incident',
+          eventType: 'ExposedKeyResponseFailed',
+        }),
+        MessageAttributes: messageKind('failure'),
+      }),
     );
     return { messageId: out.MessageId ?? '' };
   } catch (error) {

@@ -7,6 +7,8 @@ export interface FailureState {
   intake?: IntakeResult;
   containment?: ContainmentResult[];
   error?: { Error?: string; Cause?: string };
+  /** The Report step's own failure, caught after the investigation (which may have its `error` too). */
+  reportError?: { Error?: string; Cause?: string };
 }
 
 export interface FailureContext {
@@ -39,7 +41,7 @@ export function renderFailureAlert(
   state: FailureState,
   context: FailureContext = {},
 ): { subject: string; message: string } {
-  const error = parseCause(state.error);
+  const error = parseCause(state.reportError ?? state.error);
   const incident = state.intake?.incident;
   const event = summarizeEvent(state.event);
   const account = incident?.accountId ?? event.account ?? 'unknown account';

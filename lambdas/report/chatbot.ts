@@ -237,17 +237,71 @@ export interface SnsReportMessage {
  *   so it reads the `https` key: the custom notification. `default` carries it too, so a Chatbot
  *   subscription still gets it if the `https` key were dropped, and SQS/Lambda subscribers get structured JSON.
  * - Email subscribers read the `email` key: the plain-text report. `Subject` is their subject line.
+ * - SQS subscribers (a ticketing queue, the end-to-end tests) read the `sqs` key: the same text as the email,
+ *   as they get for the containment alert.
  */
 export function snsMessage(input: ReportInput): SnsReportMessage {
   const chat = renderChatbot(input);
   let maxBytes: number | undefined;
   for (;;) {
     const email = renderEmail(input, maxBytes === undefined ? {} : { maxBytes });
-    const Message = JSON.stringify({ default: chat, https: chat, email: email.text });
+    const Message = JSON.stringify({ default: chat, https: chat, email: email.text, sqs: email.text });
     if (Buffer.byteLength(Message, 'utf8') <= SNS_MAX_BYTES - 4096 || (maxBytes ?? Infinity) < 4096) {
       return { Subject: email.subject, Message, MessageStructure: 'json' };
     }
     // Only reachable with text that JSON escapes heavily: shrink the email until the whole fits.
     maxBytes = Math.floor((maxBytes ?? Buffer.byteLength(email.text, 'utf8')) / 2);
   }
+}
+
+/**
+ * A message that is text everywhere (the containment and failure alerts) as a Chatbot card too: without
+ * the `https` variant Chatbot drops it silently, and the first, most urgent message would never reach chat.
+ */
+export function textWithCard(
+  subject: string,
+  text: string,
+  card: { id: string; eventType: string; nextSteps?: string[] },
+): SnsReportMessage {
+  const lines = text.split('\n');
+  const tail = '_... the rest is in the email_';
+  const out: string[] = [];
+  let size = 0;
+  for (const line of lines) {
+    const escaped = md(line, 500);
+    if (size + escaped.length + 1 + tail.length > CHATBOT_LIMITS.description) {
+      out.push(tail);
+      break;
+    }
+    out.push(escaped);
+    size += escaped.length + 1;
+  }
+  const notification: ChatbotNotification = {
+    version: '1.0',
+    source: 'custom',
+    id: card.id,
+    content: {
+      textType: 'client-markdown',
+      title: truncate(subject, CHATBOT_LIMITS.title),
+      description: out.join('\n'),
+      nextSteps: (card.nextSteps ?? [])
+        .slice(0, CHATBOT_LIMITS.nextSteps)
+        .map((s) => md(s, CHATBOT_LIMITS.nextStep)),
+      keywords: [],
+    },
+    metadata: {
+      threadId: `exposed-key-${card.id}`,
+      summary: truncate(subject, CHATBOT_LIMITS.summary),
+      eventType: card.eventType,
+      relatedResources: [],
+      additionalContext: { incidentId: card.id },
+      enableCustomActions: false,
+    },
+  };
+  const chat = JSON.stringify(notification);
+  return {
+    Subject: subject,
+    Message: JSON.stringify({ default: text, email: text, sqs: text, https: chat }),
+    MessageStructure: 'json',
+  };
 }

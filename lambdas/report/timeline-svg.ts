@@ -4,12 +4,12 @@
  * green one each key's deactivation, so activity after containment stands out at a glance.
  */
 import type { Category, Severity } from '../analyze/types';
-import { CATEGORY_ORDER, SEVERITIES } from '../analyze/types';
+import { CATEGORY_ORDER, SEVERITIES, TIMELINE_MARKS } from '../analyze/types';
 import { categoryLabel, type KeyState, utc } from './model';
 import type { TimelineEvent } from './types';
 
 /** Beyond this many marks the picture says how many it left out (the file stays a few MB at most). */
-export const MAX_MARKS = 5000;
+export const MAX_MARKS = TIMELINE_MARKS;
 
 export const CATEGORY_COLOUR: Record<Category, string> = {
   persistence: '#c2255c',

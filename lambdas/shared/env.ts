@@ -31,6 +31,8 @@ export const envSchema = z.object({
   REVOKE_POLICY_NAME: z._default(z.string(), 'ExposedKeyResponderRevokeSessions'),
   STATE_MACHINE_LOG_GROUP: optionalText,
   EVIDENCE_BUCKET: optionalText,
+  /** How long the report's presigned link is asked to live (the signing credentials may end it sooner). */
+  REPORT_LINK_SECONDS: z._default(positiveInt, 7 * 24 * 3600),
   /** all-enabled, or a comma-separated list of regions. */
   REGIONS: z._default(z.string(), 'all-enabled'),
   LOOKBACK_DAYS: z._default(z.pipe(z.string().check(z.regex(/^\d+$/)), z.transform(Number)), 90),

@@ -22,6 +22,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { Template } from 'aws-cdk-lib/assertions';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { MESSAGE_KIND_ATTRIBUTE } from '../../lambdas/shared/message-kind';
 import { buildApp } from '../../lib/app';
 import type { ResponderConfig } from '../../lib/config';
 import { ResponderFunction } from '../../lib/responder-function';
@@ -58,6 +59,8 @@ export interface LocalResponderOptions {
 export interface Alert {
   subject: string;
   message: string;
+  /** The message's `kind` attribute: containment, confirmation, failure or report. */
+  kind: string;
 }
 
 export interface StateStep {
@@ -368,9 +371,24 @@ export class LocalResponder {
     };
   }
 
-  /** Every alert published since the last call, oldest first, as an e-mail subscriber gets them. */
+  private readonly inbox: Record<'alert' | 'report', Alert[]> = { alert: [], report: [] };
+
+  /**
+   * Every alert (containment, confirmation, failure) published since the last call, oldest first, as the
+   * alert queue's SQS subscription gets them. Reports are kept apart for `readReports`.
+   */
   async readAlerts(): Promise<Alert[]> {
-    const alerts: Alert[] = [];
+    await this.drainQueue();
+    return this.inbox.alert.splice(0);
+  }
+
+  /** Every full report published since the last call (the SQS variant: the e-mail text). */
+  async readReports(): Promise<Alert[]> {
+    await this.drainQueue();
+    return this.inbox.report.splice(0);
+  }
+
+  private async drainQueue(): Promise<void> {
     for (;;) {
       const out = await this.clients.sqs.send(
         new ReceiveMessageCommand({
@@ -382,8 +400,14 @@ export class LocalResponder {
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
       for (const m of messages) {
-        const envelope = JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string };
-        alerts.push({ subject: envelope.Subject ?? '', message: envelope.Message ?? '' });
+        const envelope = JSON.parse(m.Body ?? '{}') as {
+          Subject?: string;
+          Message?: string;
+          MessageAttributes?: Record<string, { Value?: string }>;
+        };
+        const kind = envelope.MessageAttributes?.[MESSAGE_KIND_ATTRIBUTE]?.Value ?? 'alert';
+        const alert = { subject: envelope.Subject ?? '', message: envelope.Message ?? '', kind };
+        (kind === 'report' ? this.inbox.report : this.inbox.alert).push(alert);
       }
       await this.clients.sqs.send(
         new DeleteMessageBatchCommand({
@@ -392,11 +416,12 @@ export class LocalResponder {
         }),
       );
     }
-    return alerts;
   }
 
   async discardAlerts(): Promise<void> {
     await this.clients.sqs.send(new PurgeQueueCommand({ QueueUrl: this.alertQueueUrl }));
+    this.inbox.alert.length = 0;
+    this.inbox.report.length = 0;
   }
 }
 

@@ -28,6 +28,7 @@ describe('parseConfig', () => {
       regions: 'all-enabled',
       revokeAssumedRoleSessions: false,
       evidenceRetentionDays: 400,
+      reportLinkDays: 7,
       primaryRegion: 'us-east-1',
       backupRegion: 'us-west-2',
       drills: false,

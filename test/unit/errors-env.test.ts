@@ -124,6 +124,7 @@ describe('parseEnv', () => {
       REGIONS: 'all-enabled',
       LOOKBACK_DAYS: 90,
       RESPONDER_ROLE_PREFIX: '',
+      REPORT_LINK_SECONDS: 604_800,
     });
   });
 

@@ -137,7 +137,7 @@ describe('renderChatbot', () => {
 });
 
 describe('snsMessage', () => {
-  it('is one Publish with a JSON message: Chatbot reads `https` (and `default`), email reads `email`', () => {
+  it('is one Publish with a JSON message: Chatbot reads `https` (and `default`), email and SQS read the text', () => {
     // Arrange
     const input = aReportInput();
 
@@ -147,7 +147,8 @@ describe('snsMessage', () => {
     // Assert
     expect(message.MessageStructure).toBe('json');
     const parsed = JSON.parse(message.Message) as Record<string, unknown>;
-    expect(Object.keys(parsed).sort()).toEqual(['default', 'email', 'https']);
+    expect(Object.keys(parsed).sort()).toEqual(['default', 'email', 'https', 'sqs']);
+    expect(parsed.sqs).toBe(parsed.email);
     expect(parsed.default).toBe(renderChatbot(input));
     expect(parsed.https).toBe(parsed.default);
     expect(parsed.email).toBe(renderEmail(input).text);

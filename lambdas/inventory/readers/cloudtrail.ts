@@ -69,6 +69,45 @@ export function managementCoverage(
   return { problems: [] };
 }
 
+export interface DataEventCoverage {
+  /** S3 object-level calls (GetObject, PutObject...) on at least some buckets. */
+  s3: boolean;
+  /** Lambda Invoke calls on at least some functions. */
+  lambda: boolean;
+}
+
+const DATA_RESOURCE = { s3: 'AWS::S3::Object', lambda: 'AWS::Lambda::Function' } as const;
+
+/**
+ * Whether a trail's selectors record S3 object and Lambda invoke data events, reads in particular: the
+ * report must say when an attacker's object reads could have gone unrecorded.
+ */
+export function dataEventCoverage(
+  eventSelectors: EventSelector[] | undefined,
+  advanced: AdvancedEventSelector[] | undefined,
+): DataEventCoverage {
+  const records = (resourceType: string): boolean => {
+    if (advanced && advanced.length > 0) {
+      return advanced.some((s) => {
+        const fields = s.FieldSelectors ?? [];
+        const is = (field: string, value: string) =>
+          fields.some((f) => f.Field === field && (f.Equals ?? []).includes(value));
+        const writesOnly = fields.some(
+          (f) =>
+            f.Field === 'readOnly' &&
+            (f.Equals ?? []).length > 0 &&
+            (f.Equals ?? []).every((v) => v === 'false'),
+        );
+        return is('eventCategory', 'Data') && is('resources.type', resourceType) && !writesOnly;
+      });
+    }
+    return (eventSelectors ?? []).some(
+      (s) => s.ReadWriteType !== 'WriteOnly' && (s.DataResources ?? []).some((d) => d.Type === resourceType),
+    );
+  };
+  return { s3: records(DATA_RESOURCE.s3), lambda: records(DATA_RESOURCE.lambda) };
+}
+
 export async function readCloudTrail(ctx: ReaderContext<CloudTrailClients>): Promise<ReaderResult> {
   const { region, clients } = ctx;
   return runReader('cloudtrail', ctx, async (run) => {
@@ -119,6 +158,10 @@ export async function readCloudTrail(ctx: ReaderContext<CloudTrailClients>): Pro
           multiRegion: trail.IsMultiRegionTrail,
           organizationTrail: trail.IsOrganizationTrail,
           s3Bucket: trail.S3BucketName,
+          // Absent when the selectors could not be read: the report then says "unknown".
+          dataEvents: selectors
+            ? dataEventCoverage(selectors.EventSelectors, selectors.AdvancedEventSelectors)
+            : undefined,
           stopLoggingTime: iso(status?.StopLoggingTime),
           latestDeliveryError: status?.LatestDeliveryError,
         }),
