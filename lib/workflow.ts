@@ -140,7 +140,10 @@ export class Workflow extends Construct {
         ),
         notAllContained,
       )
-      .when(sfn.Condition.isPresent('$.error'), investigationFailed)
+      .when(
+        sfn.Condition.or(sfn.Condition.isPresent('$.error'), sfn.Condition.isPresent('$.analysis.Error')),
+        investigationFailed,
+      )
       .otherwise(done);
 
     const report = lambdaStep(this, 'Send the report', {
@@ -185,7 +188,6 @@ export class Workflow extends Construct {
       payload: sfn.TaskInput.fromObject({ 'activity.$': '$.investigation.activity' }),
       resultPath: '$.analysis',
     });
-    analyze.addCatch(report, { errors: ['States.ALL'], resultPath: '$.error' });
     const attributeInventory = lambdaStep(this, 'Attribute the inventory', {
       comment:
         'Which resources the key (or a key it minted) made, which appeared since, their cost and clean-up.',
@@ -199,6 +201,8 @@ export class Workflow extends Construct {
       resultPath: '$.inventory',
     });
     attributeInventory.addCatch(report, { errors: ['States.ALL'], resultPath: '$.error' });
+    // The inventory does not need the analysis: attribute it anyway; the report says what is missing and why.
+    analyze.addCatch(attributeInventory, { errors: ['States.ALL'], resultPath: '$.analysis' });
     attributeInventory.next(report);
     const nothingToAnalyze = new sfn.Pass(this, 'Nothing to analyze', {
       result: sfn.Result.fromObject({ skipped: 'no activity was collected' }),

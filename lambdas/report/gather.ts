@@ -24,7 +24,8 @@ export interface ReportState {
     activity?: { manifestKey?: string; skipped?: string };
     inventory?: InventoryRegionOutput[];
   };
-  analysis?: Partial<AnalysisOutput> & { skipped?: string };
+  /** `{Error, Cause}` when the Analyze step failed and the workflow went on without it. */
+  analysis?: Partial<AnalysisOutput> & { skipped?: string; Error?: string; Cause?: string };
   inventory?: Partial<AttributedInventory>;
   /** Set by the Catch that routed a failed step here. */
   error?: { Error?: string; Cause?: string };
@@ -173,6 +174,8 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
       );
       timelineEvents = timeline?.marks;
     }
+  } else if (a?.Error) {
+    missing.push({ part: 'Analysis', why: `${a.Error}: ${causeMessage(a.Cause) || 'no detail'}` });
   } else if (a?.skipped && !missing.some((m) => /analy/i.test(m.part))) {
     missing.push({ part: 'Analysis', why: a.skipped });
   }

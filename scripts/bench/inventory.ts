@@ -14,7 +14,7 @@ import { report } from './stats';
 export async function benchInventory(): Promise<void> {
   ensureMotoInstalled();
   const moto = await startMoto();
-  const cloudTrail = await startCloudTrailStandIn();
+  const cloudTrail = await startCloudTrailStandIn({ upstream: moto.endpoint });
   const lightsail = await startLightsailStandIn();
   try {
     const responder = await LocalResponder.create({

@@ -13,6 +13,8 @@ Commands:
     --mode MODE         contain (default) | notify-only | dry-run
     --scenario FILE     The attacker's steps before the leak (JSON or YAML); default: the shipped one
     --no-scenario       No attacker activity before the leak
+    --out DIR           Where report.html and email.txt are written (default ./drill-output)
+    --screenshot        Also save report.png, the report's first screen in headless Chromium
   analyze FILE...       Triage a key's CloudTrail activity: LookupEvents output, trail files (.json,
                         .json.gz, folders) or JSON lines; most dangerous first
     --key AKIA...       Keep only this access key's records (repeatable)
@@ -37,6 +39,8 @@ export async function main(argv: string[]): Promise<number> {
     mode?: string;
     scenario?: string;
     'no-scenario'?: boolean;
+    out?: string;
+    screenshot?: boolean;
   };
   try {
     ({ values } = parseArgs({
@@ -47,6 +51,8 @@ export async function main(argv: string[]): Promise<number> {
         mode: { type: 'string' },
         scenario: { type: 'string' },
         'no-scenario': { type: 'boolean' },
+        out: { type: 'string' },
+        screenshot: { type: 'boolean' },
       },
       strict: true,
     }));
@@ -64,6 +70,8 @@ export async function main(argv: string[]): Promise<number> {
       eventFile: values['event-file'],
       scenario: values['no-scenario'] ? 'none' : (values.scenario ?? 'default'),
       context: values.mode ? { mode: values.mode } : {},
+      outDir: values.out,
+      screenshot: values.screenshot ?? false,
       log: (line) => process.stderr.write(`${line}\n`),
       onStep: (step) => {
         if (step.type === 'ExecutionStarted') {

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { parse as parseYaml } from 'yaml';
@@ -6,7 +7,9 @@ import type { AnalysisOutput } from '../../lambdas/analyze/analyze-evidence';
 import type { AttributedInventory } from '../../lambdas/attribute/attribute-inventory';
 import type { InventoryItem } from '../../lambdas/inventory/types';
 import type { ActivitySummary } from '../../lambdas/pivots/handler';
+import type { ReportOutput } from '../../lambdas/report/handler';
 import type { ContainmentResult } from '../../lambdas/shared/types';
+import { screenshotReport } from '../browser/chromium';
 import { ensureMotoInstalled } from '../emulator/ensure-moto';
 import { startMoto } from '../emulator/moto';
 import { fillPlaceholders, healthEvent } from '../local/events';
@@ -38,6 +41,10 @@ export interface DrillOptions {
   context?: Record<string, unknown>;
   onStep?: (step: StateStep) => void;
   log?: (line: string) => void;
+  /** Where report.html (and email.txt, report.png) are written. @default ./drill-output */
+  outDir?: string;
+  /** Also save report.png, the report's first screen in headless Chromium. */
+  screenshot?: boolean;
 }
 
 export interface DrillKey {
@@ -57,6 +64,19 @@ export interface DrillReport {
   execution: { status: ExecutionOutcome['status'] | 'NOT_STARTED'; error?: string; cause?: string };
   keys: DrillKey[];
   alerts: Alert[];
+  /** The full report as its SQS subscriber got it (the e-mail text), once per incident. */
+  reports: Alert[];
+  /** The HTML report, copied from the emulated evidence bucket into `outDir`. */
+  report: {
+    path: string;
+    sizeBytes: number;
+    emailPath: string | null;
+    emailBytes: number | null;
+    screenshot: string | null;
+    /** Objects in the incident's evidence bundle (its manifest included). */
+    evidenceObjects: number | null;
+    missing: string[];
+  } | null;
   /** What the attacker did before the leak was reported (the scenario), in the emulator. */
   scenario: { name: string; steps: number; failedSteps: number } | null;
   activity: {
@@ -108,7 +128,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
   log('Starting the AWS emulator and the CloudTrail and Lightsail stand-ins...');
   // Managed policies let the attacker attach AdministratorAccess, as it would in AWS.
   const moto = await startMoto({ env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
-  const cloudTrail = await startCloudTrailStandIn();
+  const cloudTrail = await startCloudTrailStandIn({ upstream: moto.endpoint });
   const lightsail = await startLightsailStandIn();
   try {
     log(`Emulator up at ${moto.endpoint}; synthesizing the stack and provisioning it...`);
@@ -159,6 +179,7 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const outcome = await responder.respond(event, options.onStep);
     const after = await keyStatuses(iam, seeded.userName);
     const alerts = await responder.readAlerts();
+    const reports = await responder.readReports();
 
     const results = (outcome?.taskOutputs['Contain the key'] ?? []) as ContainmentResult[];
     const intake = outcome?.taskOutputs['Read the event']?.[0] as
@@ -186,6 +207,11 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     const analysis = outcome?.taskOutputs['Analyze the activity']?.[0] as
       | { analysis?: AnalysisOutput }
       | undefined;
+    const sent = (outcome?.taskOutputs['Send the report']?.[0] as { report?: ReportOutput } | undefined)
+      ?.report;
+    const report = sent?.reportKey
+      ? await saveReport(sent, reports[0], options.outDir ?? 'drill-output', options.screenshot ?? false, log)
+      : null;
     return {
       incidentId: intake?.intake?.incident?.incidentId ?? null,
       started: outcome !== undefined,
@@ -194,6 +220,8 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
         : { status: 'NOT_STARTED' },
       keys: [key('victim', seeded.victimKey), key('second', seeded.secondKey)],
       alerts,
+      reports,
+      report,
       scenario:
         scenario && scenarioRun
           ? {
@@ -242,6 +270,44 @@ export async function runDrill(options: DrillOptions = {}): Promise<DrillReport>
     await cloudTrail.stop();
     await moto.stop();
   }
+}
+
+/** Copies the HTML report out of the emulated evidence bucket, with the e-mail text beside it. */
+async function saveReport(
+  sent: ReportOutput,
+  email: Alert | undefined,
+  outDir: string,
+  screenshot: boolean,
+  log: (line: string) => void,
+): Promise<NonNullable<DrillReport['report']>> {
+  const out = await new S3Client({}).send(
+    new GetObjectCommand({ Bucket: process.env.EVIDENCE_BUCKET ?? '', Key: sent.reportKey }),
+  );
+  const html = Buffer.from((await out.Body?.transformToByteArray()) ?? []);
+  const dir = path.resolve(outDir);
+  mkdirSync(dir, { recursive: true });
+  const htmlPath = path.join(dir, 'report.html');
+  writeFileSync(htmlPath, html);
+  let emailPath: string | null = null;
+  if (email) {
+    emailPath = path.join(dir, 'email.txt');
+    writeFileSync(emailPath, `Subject: ${email.subject}\n\n${email.message}\n`);
+  }
+  let png: string | null = null;
+  if (screenshot) {
+    png = path.join(dir, 'report.png');
+    log('Opening the report in headless Chromium for a screenshot...');
+    await screenshotReport(htmlPath, png);
+  }
+  return {
+    path: htmlPath,
+    sizeBytes: html.length,
+    emailPath,
+    emailBytes: email ? Buffer.byteLength(email.message, 'utf8') : null,
+    screenshot: png,
+    evidenceObjects: sent.evidenceObjects ?? null,
+    missing: sent.missing ?? [],
+  };
 }
 
 /** Reads the attributed inventory back from the emulated evidence bucket, keeping what the attacker may have left. */

@@ -104,5 +104,22 @@ export function formatReport(report: DrillReport): string {
     lines.push('-'.repeat(Math.min(100, alert.subject.length + 9)));
     lines.push(alert.message);
   }
+  lines.push('');
+  if (report.report) {
+    lines.push(
+      `Full report sent (${report.reports.length} message): ${report.reports[0]?.subject ?? '(not read back)'}`,
+    );
+    lines.push(`HTML report: ${report.report.path} (${Math.round(report.report.sizeBytes / 1024)} KB)`);
+    if (report.report.emailPath) {
+      lines.push(
+        `E-mail text: ${report.report.emailPath} (${Math.round((report.report.emailBytes ?? 0) / 1024)} KB)`,
+      );
+    }
+    if (report.report.screenshot) lines.push(`Screenshot: ${report.report.screenshot}`);
+    if (report.report.missing.length)
+      lines.push(`The report says these parts are missing: ${report.report.missing.join(', ')}`);
+  } else {
+    lines.push('No full report was sent (see the execution above).');
+  }
   return lines.join('\n');
 }

@@ -318,6 +318,21 @@ export class LocalResponder {
     return routed ? this.execute(routed, onStep) : undefined;
   }
 
+  /**
+   * Fault injection for the failure paths: until the returned function is called, the task state `stateName`
+   * fails with `error` (as a Lambda function that threw it) instead of running its handler.
+   */
+  failState(stateName: string, error: Error): () => void {
+    const original = this.handlers[stateName];
+    if (!original) throw new Error(`No task state named "${stateName}" in the workflow.`);
+    this.handlers[stateName] = async () => {
+      throw error;
+    };
+    return () => {
+      this.handlers[stateName] = original;
+    };
+  }
+
   /** Runs the workflow with `input` as a StartExecution would (no rule in between). */
   async execute(input: unknown, onStep?: (step: StateStep) => void): Promise<ExecutionOutcome> {
     const name = randomUUID();

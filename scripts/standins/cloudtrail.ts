@@ -136,6 +136,11 @@ export interface CloudTrailStandInOptions {
    * @default 0
    */
   deliveryDelayMs?: number;
+  /**
+   * Where every other CloudTrail operation goes (DescribeTrails, GetEventSelectors, StopLogging...): moto
+   * implements those, only LookupEvents is missing. Without it they are refused as unknown operations.
+   */
+  upstream?: string;
 }
 
 export interface CloudTrailStandIn {
@@ -444,6 +449,33 @@ function sendError(res: ServerResponse, error: ApiError): void {
   sendJson(res, error.status, { __type: error.code, [error.messageField]: error.message });
 }
 
+/** Passes a request to the emulator as it came (moto does not check signatures) and its answer back. */
+async function forward(
+  upstream: string,
+  req: IncomingMessage,
+  body: string,
+  res: ServerResponse,
+): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (typeof value === 'string' && !['host', 'content-length', 'connection'].includes(name)) {
+      headers[name] = value;
+    }
+  }
+  const answer = await fetch(new URL(req.url ?? '/', upstream), {
+    method: req.method,
+    headers,
+    body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
+  });
+  const text = Buffer.from(await answer.arrayBuffer());
+  res.writeHead(answer.status, {
+    'content-type': answer.headers.get('content-type') ?? 'application/x-amz-json-1.1',
+    'content-length': text.length,
+    'x-amzn-requestid': answer.headers.get('x-amzn-requestid') ?? '',
+  });
+  res.end(text);
+}
+
 export async function startCloudTrailStandIn(
   options: CloudTrailStandInOptions = {},
 ): Promise<CloudTrailStandIn> {
@@ -524,6 +556,10 @@ export async function startCloudTrailStandIn(
       );
     }
     const target = req.headers['x-amz-target'];
+    if (options.upstream && target !== LOOKUP_EVENTS_TARGET) {
+      await forward(options.upstream, req, raw, res);
+      return;
+    }
     if (req.method !== 'POST' || target !== LOOKUP_EVENTS_TARGET) {
       throw new ApiError(
         400,

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -12,7 +12,8 @@ function drill(...args: string[]) {
 
 describe('the drill CLI', () => {
   it('contains the victim key, leaves the second key alone and reports it as JSON', () => {
-    const run = drill('--json');
+    const out = mkdtempSync(path.join(tmpdir(), 'ekr-drill-out-'));
+    const run = drill('--json', '--out', out);
 
     expect(run.code).toBe(0);
     const report = JSON.parse(run.stdout);
@@ -38,6 +39,16 @@ describe('the drill CLI', () => {
     ]);
     expect(report.alerts).toHaveLength(1);
     expect(report.alerts[0].subject).toContain('[CONTAINED]');
+    expect(report.reports).toHaveLength(1);
+    expect(report.reports[0].subject).toMatch(/^\[CRITICAL\]\[CONTAINED\] Report: /);
+    expect(report.report).toEqual(
+      expect.objectContaining({
+        path: path.join(out, 'report.html'),
+        emailPath: path.join(out, 'email.txt'),
+      }),
+    );
+    expect(report.report.sizeBytes).toBe(statSync(report.report.path).size);
+    expect(readFileSync(report.report.path, 'utf8')).toMatch(/^<!doctype html>/i);
     expect(report.timings.containmentMs).toBeGreaterThan(0);
   }, 120_000);
 

@@ -35,7 +35,7 @@ export async function startHarness(
   const moto = await startMoto(
     options.managedPolicies ? { env: { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } } : {},
   );
-  const cloudTrail = await startCloudTrailStandIn();
+  const cloudTrail = await startCloudTrailStandIn({ upstream: moto.endpoint });
   const lightsail = await startLightsailStandIn();
   try {
     const responder = await LocalResponder.create({
