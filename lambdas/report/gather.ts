@@ -11,6 +11,7 @@ import type { AttributedInventory } from '../attribute/attribute-inventory';
 import type { InventoryRegionOutput } from '../inventory/handler';
 import type { InventoryItem, ReaderResult } from '../inventory/types';
 import type { ActivityManifest } from '../pivots/manifest';
+import { TransientAwsError } from '../shared/errors';
 import type { ContainmentResult, IntakeResult } from '../shared/types';
 import type { DataEventsCoverage, InventoryCoverage, ReportInput, ReportLinks } from './types';
 
@@ -118,6 +119,8 @@ async function attempt<T>(
   try {
     return await read();
   } catch (error) {
+    // Throttling and the like: the workflow retries the step, so the report need not go out without it.
+    if (error instanceof TransientAwsError) throw error;
     const why = `${what} could not be read: ${error instanceof Error ? error.message : String(error)}`;
     unreadable.push(why);
     missing.push({ part, why });

@@ -46,6 +46,14 @@ const contexts: [string, Context, string | undefined][] = [
   ['drills off', {}, ACCOUNT],
   ['drills on, loginProfile delete', { drills: 'true', loginProfile: 'delete' }, ACCOUNT],
   ['an environment-agnostic account', {}, undefined],
+  [
+    'Slack and e-mail notifications',
+    {
+      slack: '{"workspaceId":"T01ABCDEFGH","channelId":"C01ABCDEFGH"}',
+      notificationEmails: 'sec@example.com',
+    },
+    ACCOUNT,
+  ],
 ];
 
 describe.each(contexts)('cdk-nag AwsSolutions with %s', (_label, context, account) => {

@@ -259,6 +259,35 @@ describe('workflow', () => {
     expect(states['Notify failure'].Catch?.[0].ErrorEquals).toEqual(['States.ALL']);
   });
 
+  it('sends the report after the investigation, and after any failed investigation step, once per incident', () => {
+    // Arrange
+    const { primary } = templatesFor();
+
+    // Act
+    const states = Object.fromEntries(allStates(stateMachineDefinition(primary).definition));
+
+    // Assert
+    expect(states['Attribute the inventory'].Next).toBe('Send the report');
+    for (const name of ['Plan the investigation', 'Investigate', 'Attribute the inventory']) {
+      expect(states[name].Catch).toEqual([
+        expect.objectContaining({
+          ErrorEquals: ['States.ALL'],
+          Next: 'Send the report',
+          ResultPath: '$.error',
+        }),
+      ]);
+    }
+    // Without the analysis the inventory can still be attributed; the report says the analysis is missing.
+    expect(states['Analyze the activity'].Catch).toEqual([
+      expect.objectContaining({ Next: 'Attribute the inventory', ResultPath: '$.analysis' }),
+    ]);
+    expect(states['Send the report'].Retry?.flatMap((r) => r.ErrorEquals)).toEqual(
+      expect.arrayContaining(['TransientAwsError', 'IdempotencyAlreadyInProgressError']),
+    );
+    expect(states['Send the report'].Catch?.[0].Next).toBe('Notify failure');
+    expect(states['Send the report'].Next).toBe('Was every key handled?');
+  });
+
   it('alarms on failed, timed-out and aborted executions', () => {
     // Arrange
     const { primary } = templatesFor();
@@ -397,6 +426,28 @@ describe('least privilege', () => {
     expect(writes.sort()).toEqual(['iam:DeleteLoginProfile', 'iam:PutUserPolicy', 'iam:UpdateAccessKey']);
   });
 
+  it('lets the Report role read and write only incident evidence, publish, and keep its de-duplication record', () => {
+    // Act
+    const statements = functionPolicyStatements({}, 'Report');
+    const actions = statements.flatMap((st) => asList(st.Action)).sort();
+
+    // Assert
+    expect(actions.filter((a) => !a.startsWith('xray:') && !a.startsWith('logs:'))).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+      's3:GetObject',
+      's3:ListBucket',
+      's3:PutObject',
+      'sns:Publish',
+    ]);
+    const objects = statements.find((st) => asList(st.Action).includes('s3:GetObject'));
+    expect(asList(objects?.Resource).map(flatten)).toEqual([expect.stringMatching(/\/incidents\/\*$/)]);
+  });
+
   it('gives the Intake role only ListAccessKeys on users', () => {
     // Act
     const iamActions = functionPolicyStatements({}, 'Intake').flatMap((s) =>
@@ -439,6 +490,33 @@ describe('least privilege', () => {
       }
     },
   );
+});
+
+describe('Slack through AWS Chatbot', () => {
+  const slack = { workspaceId: 'T01ABCDEFGH', channelId: 'C01ABCDEFGH' };
+
+  it('subscribes the configured channel to the alert topic, able to post and to do nothing else', () => {
+    // Arrange
+    const { primary } = templatesFor({ slack: JSON.stringify(slack) });
+
+    // Act
+    const configs = primary.findResources('AWS::Chatbot::SlackChannelConfiguration');
+
+    // Assert
+    const [config] = Object.values(configs).map((r) => r.Properties);
+    expect(Object.keys(configs)).toHaveLength(1);
+    expect(config.SlackWorkspaceId).toBe(slack.workspaceId);
+    expect(config.SlackChannelId).toBe(slack.channelId);
+    expect(config.SnsTopicArns.map(flatten)).toEqual([expect.stringMatching(/^<NotificationsAlerts/)]);
+    expect(config.GuardrailPolicies.map(flatten)).toEqual([
+      'arn:<AWS::Partition>:iam::aws:policy/AWSDenyAll',
+    ]);
+    expect(config.UserRoleRequired).toBe(false);
+  });
+
+  it('is absent without the slack context', () => {
+    expect(templatesFor().primary.findResources('AWS::Chatbot::SlackChannelConfiguration')).toEqual({});
+  });
 });
 
 describe('configuration', () => {
