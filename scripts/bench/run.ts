@@ -3,6 +3,7 @@ import { benchBundles } from './bundles';
 import { benchCollect } from './collect';
 import { benchContainment } from './containment';
 import { benchInventory } from './inventory';
+import { benchReport } from './report';
 
 /**
  * `npm run bench`: prints `name: value` lines. Targets (issue 3): containment p50 under 1 s;
@@ -16,6 +17,7 @@ async function main(): Promise<void> {
   if (!only || only === 'collect') await benchCollect();
   if (!only || only === 'inventory') await benchInventory();
   if (!only || only === 'analyze') await benchAnalyze();
+  if (!only || only === 'report') await benchReport();
 }
 
 main().catch((error) => {
