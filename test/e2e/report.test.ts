@@ -1,7 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateUserCommand, IAMClient } from '@aws-sdk/client-iam';
 import { GetObjectCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { InventoryItem } from '../../lambdas/inventory/types';
 import type { BundleManifest } from '../../lambdas/report/evidence-bundle';
 import type { ReportOutput, ReportStepInput } from '../../lambdas/report/handler';
 import { renderTimeline } from '../../scripts/browser/chromium';
@@ -10,6 +13,7 @@ import type { ExecutionOutcome } from '../../scripts/local/local-responder';
 import {
   DEFAULT_SCENARIO_FILE,
   loadScenario,
+  parseScenario,
   runScenario,
   scenarioDurationMs,
 } from '../../scripts/scenario/scenario';
@@ -221,3 +225,87 @@ describe('the report after a failed investigation step', () => {
     expect(email.message).toContain('== WHAT THE ATTACKER LEFT');
   }, 120_000);
 });
+
+describe('what existed before the leak', () => {
+  it('is not reported, while what the key made right after is, with its creating event', async () => {
+    // Arrange: the account's own resources, then (two seconds later) a quick attack with the leaked key.
+    const owner = await h.seed('long-standing-owner');
+    const ec2 = new EC2Client({ region: 'eu-west-1' });
+    const iam = new IAMClient({ region: 'us-east-1' });
+    const ownInstance = (
+      await ec2.send(
+        new RunInstancesCommand({
+          ImageId: 'ami-0c7217cdde317cfec',
+          InstanceType: 't3.micro',
+          MinCount: 1,
+          MaxCount: 1,
+        }),
+      )
+    ).Instances?.[0]?.InstanceId;
+    await iam.send(new CreateUserCommand({ UserName: 'ops-admin' }));
+    await sleep(2100);
+    const attack = parseScenario({
+      name: 'quick',
+      steps: [
+        {
+          at: '+0s',
+          region: 'eu-west-1',
+          service: 'ec2',
+          action: 'RunInstances',
+          params: { ImageId: 'ami-0c7217cdde317cfec', InstanceType: 'g4dn.xlarge', MinCount: 1, MaxCount: 1 },
+        },
+        {
+          at: '+1s',
+          region: 'us-east-1',
+          service: 'iam',
+          action: 'CreateUser',
+          params: { UserName: 'quick-backdoor' },
+        },
+      ],
+    });
+    const start = new Date();
+    const run = await runScenario(attack, {
+      endpoint: h.moto.endpoint,
+      cloudTrail: h.cloudTrail,
+      lightsail: h.lightsail,
+      accountId: LOCAL_ACCOUNT_ID,
+      leaked: { accessKeyId: owner.victimKey, secretAccessKey: 'e2e', userName: owner.userName },
+      start,
+    });
+    await sleep(1500); // every record's eventTime in the past, where LookupEvents shows it
+    // AWS saw the key in public just after the attack began (the exposure starts at the earlier of the two).
+    const event = healthEvent({
+      accessKeyIds: [owner.victimKey],
+      accountId: LOCAL_ACCOUNT_ID,
+      userName: owner.userName,
+      detectedAt: new Date(start.getTime() + 1000),
+    });
+
+    // Act
+    const outcome = (await h.responder.respond(event)) as ExecutionOutcome;
+
+    // Assert
+    const { state } = reportOf(outcome);
+    const items = JSON.parse(
+      await text((state.inventory as { itemsKey: string }).itemsKey),
+    ) as InventoryItem[];
+    const ids = items.map((i) => i.id);
+    expect(ownInstance).toMatch(/^i-/);
+    expect(ids).not.toContain(ownInstance);
+    expect(ids).not.toContain('ops-admin');
+    expect(ids).not.toContain(owner.userName);
+    expect(ids).not.toContain(owner.secondKey);
+    const theirs = items.filter((i) => i.createdByKey === true);
+    expect(theirs.map((i) => `${i.type} ${i.region}`).sort()).toEqual(
+      expect.arrayContaining(['instance eu-west-1', 'user global']),
+    );
+    const launch = run.steps[0];
+    expect(theirs.find((i) => i.type === 'instance')?.evidenceEventId).toBe(launch.eventId);
+    ec2.destroy();
+    iam.destroy();
+  }, 120_000);
+});
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
