@@ -1,12 +1,10 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { textWithCard } from '../report/chatbot';
-import { dynamodb } from '../shared/clients/dynamodb';
 import { sns } from '../shared/clients/sns';
-import { env, required } from '../shared/env';
+import { required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
+import { once } from '../shared/idempotency';
 import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import type { AlertResult, ContainmentResult, IntakeResult } from '../shared/types';
@@ -59,38 +57,19 @@ async function sendAlert(input: AlertInput): Promise<AlertOutput> {
   }
 }
 
-let idempotent: { send: (input: AlertInput) => Promise<AlertOutput>; config: IdempotencyConfig } | undefined;
-
-/** A retried step or a re-delivered notification never alerts twice. */
-function idempotentSend() {
-  if (!idempotent) {
-    const config = new IdempotencyConfig({
-      // The incident and its keys: a notification arriving in pages shares one incident ID, and
-      // each page (other keys) deserves its own alert; a re-delivered page does not.
-      eventKeyJmesPath: '[intake.incident.incidentId, intake.keys[].accessKeyId]',
-      expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
-    });
-    const send = makeIdempotent(sendAlert, {
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: required('IDEMPOTENCY_TABLE'),
-        awsSdkV3Client: dynamodb,
-      }),
-      config,
-      keyPrefix: 'containment-alert',
-    });
-    idempotent = { send, config };
-  }
-  return idempotent;
-}
+/**
+ * A retried step or a re-delivered notification never alerts twice. Keyed on the incident and its keys: a
+ * notification arriving in pages shares one incident ID, and each page (other keys) deserves its own alert.
+ */
+const sendOnce = once(sendAlert, {
+  keyJmesPath: '[intake.incident.incidentId, intake.keys[].accessKeyId]',
+  keyPrefix: 'containment-alert',
+});
 
 /** Step 3: the first message, right after containment. */
 export const handler = async (input: AlertInput, context?: Context): Promise<AlertOutput> => {
-  const { send, config } = idempotentSend();
-  if (context) {
-    logger.addContext(context);
-    config.registerLambdaContext(context);
-  }
-  const out = await send(input);
+  if (context) logger.addContext(context);
+  const out = await sendOnce(input, context);
   logger.info(out.sent ? 'Alert sent' : 'Nothing new to alert', {
     incidentId: input.intake.incident.incidentId,
     subject: out.subject,

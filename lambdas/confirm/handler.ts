@@ -1,13 +1,11 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { textWithCard } from '../report/chatbot';
-import { dynamodb } from '../shared/clients/dynamodb';
 import { iam } from '../shared/clients/iam';
 import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
+import { once } from '../shared/idempotency';
 import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import type { ContainmentResult, IntakeResult } from '../shared/types';
@@ -25,47 +23,36 @@ export interface ConfirmOutput {
 }
 
 type UndoneAlertInput = ConfirmInput & { undone: Confirmation[] };
-let cached: ((input: UndoneAlertInput) => Promise<{ alertSent: boolean }>) | undefined;
 
 /** The undone-containment alert, once per incident and keys even if the step is retried. */
-function idempotentAlert(): (input: UndoneAlertInput) => Promise<{ alertSent: boolean }> {
-  cached ??= makeIdempotent(
-    async (input: UndoneAlertInput) => {
-      const { subject, message } = renderUndoneAlert(input.intake.incident, input.undone);
-      try {
-        await sns.send(
-          new PublishCommand({
-            TopicArn: required('ALERT_TOPIC_ARN'),
-            ...textWithCard(subject, message, {
-              id: input.intake.incident.incidentId,
-              eventType: 'ExposedKeyContainmentUndone',
-            }),
-            MessageAttributes: messageKind('confirmation'),
+const alertOnce = once(
+  async (input: UndoneAlertInput) => {
+    const { subject, message } = renderUndoneAlert(input.intake.incident, input.undone);
+    try {
+      await sns.send(
+        new PublishCommand({
+          TopicArn: required('ALERT_TOPIC_ARN'),
+          ...textWithCard(subject, message, {
+            id: input.intake.incident.incidentId,
+            eventType: 'ExposedKeyContainmentUndone',
           }),
-        );
-      } catch (error) {
-        throw classifyAwsError(
-          'sns:Publish',
-          error,
-          'The containment was re-applied but the alert was not sent.',
-        );
-      }
-      return { alertSent: true };
-    },
-    {
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: required('IDEMPOTENCY_TABLE'),
-        awsSdkV3Client: dynamodb,
-      }),
-      config: new IdempotencyConfig({
-        eventKeyJmesPath: '[intake.incident.incidentId, intake.keys[].accessKeyId]',
-        expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
-      }),
-      keyPrefix: 'containment-undone-alert',
-    },
-  );
-  return cached;
-}
+          MessageAttributes: messageKind('confirmation'),
+        }),
+      );
+    } catch (error) {
+      throw classifyAwsError(
+        'sns:Publish',
+        error,
+        'The containment was re-applied but the alert was not sent.',
+      );
+    }
+    return { alertSent: true };
+  },
+  {
+    keyJmesPath: '[intake.incident.incidentId, intake.keys[].accessKeyId]',
+    keyPrefix: 'containment-undone-alert',
+  },
+);
 
 /** After IAM has settled: is the key still inactive and the session deny still there? */
 export const handler = async (input: ConfirmInput, context?: Context): Promise<ConfirmOutput> => {
@@ -82,7 +69,7 @@ export const handler = async (input: ConfirmInput, context?: Context): Promise<C
       incidentId: input.intake.incident.incidentId,
       undone,
     });
-    await idempotentAlert()({ ...input, undone });
+    await alertOnce({ ...input, undone });
   }
   return { confirmations, held: undone.length === 0 };
 };

@@ -1,9 +1,7 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import type { Context } from 'aws-lambda';
-import { dynamodb } from '../shared/clients/dynamodb';
 import { iam } from '../shared/clients/iam';
 import { env, required } from '../shared/env';
+import { once } from '../shared/idempotency';
 import { logger, metrics, tracer } from '../shared/powertools';
 import type { ContainmentResult, ExposedKey, Incident } from '../shared/types';
 import { containKey, isKeyActive } from './contain-key';
@@ -34,16 +32,6 @@ function claimFor(incident: Incident, key: ExposedKey): string {
     : base;
 }
 
-interface Idempotent {
-  contain: (input: ClaimedContainment) => Promise<ContainmentResult>;
-  config: IdempotencyConfig;
-}
-interface Idempotent {
-  contain: (input: ClaimedContainment) => Promise<ContainmentResult>;
-  config: IdempotencyConfig;
-}
-let idempotent: Idempotent | undefined;
-
 function containNow(incident: Incident, key: ExposedKey): Promise<ContainmentResult> {
   const settings = env();
   return containKey(
@@ -62,37 +50,16 @@ function containNow(incident: Incident, key: ExposedKey): Promise<ContainmentRes
   );
 }
 
-/** Built on first use: it needs the parsed environment, which must not throw at import time. */
-function idempotentContain(): Idempotent {
-  if (!idempotent) {
-    const config = new IdempotencyConfig({
-      eventKeyJmesPath: 'claim',
-      expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
-    });
-    const contain = makeIdempotent(
-      async ({ incident, key }: ClaimedContainment) => containNow(incident, key),
-      {
-        persistenceStore: new DynamoDBPersistenceLayer({
-          tableName: required('IDEMPOTENCY_TABLE'),
-          awsSdkV3Client: dynamodb,
-        }),
-        config,
-      },
-    );
-    idempotent = { contain, config };
-  }
-  return idempotent;
-}
+/** The same key in the same account is contained once per window, whichever notification names it. */
+const containOnce = once(async ({ incident, key }: ClaimedContainment) => containNow(incident, key), {
+  keyJmesPath: 'claim',
+});
 
 /** Step 2, once per key: contain it, or say why not. */
 export const handler = async (input: ContainInput, context?: Context): Promise<ContainmentResult> => {
-  const { contain, config } = idempotentContain();
-  if (context) {
-    logger.addContext(context);
-    config.registerLambdaContext(context);
-  }
+  if (context) logger.addContext(context);
   const { incident, key } = input;
-  const stored = await contain({ claim: claimFor(incident, key), incident, key });
+  const stored = await containOnce({ claim: claimFor(incident, key), incident, key }, context);
   let result: ContainmentResult =
     stored.incidentId === incident.incidentId ? stored : { ...stored, duplicateOf: stored.incidentId };
   // A new notification for a key contained earlier in the window: if the key is active again

@@ -1,13 +1,11 @@
-import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
-import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { Context } from 'aws-lambda';
 import { evidencePrefix } from '../collect/evidence';
-import { dynamodb } from '../shared/clients/dynamodb';
 import { s3 } from '../shared/clients/s3';
 import { sns } from '../shared/clients/sns';
 import { env, required } from '../shared/env';
 import { classifyAwsError } from '../shared/errors';
+import { once } from '../shared/idempotency';
 import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import { renderChatbot, snsMessage } from './chatbot';
@@ -103,39 +101,16 @@ async function sendReport(input: ReportStepInput): Promise<ReportOutput> {
   };
 }
 
-let idempotent:
-  | { send: (input: ReportStepInput) => Promise<ReportOutput>; config: IdempotencyConfig }
-  | undefined;
-
-/** A retried step or a re-delivered notification never sends the same report twice. */
-function idempotentSend() {
-  if (!idempotent) {
-    const config = new IdempotencyConfig({
-      // As for the containment alert: one report per incident and page of keys.
-      eventKeyJmesPath: '[state.intake.incident.incidentId, state.intake.keys[].accessKeyId]',
-      expiresAfterSeconds: env().DEDUPE_WINDOW_SECONDS,
-    });
-    const send = makeIdempotent(sendReport, {
-      persistenceStore: new DynamoDBPersistenceLayer({
-        tableName: required('IDEMPOTENCY_TABLE'),
-        awsSdkV3Client: dynamodb,
-      }),
-      config,
-      keyPrefix: 'report',
-    });
-    idempotent = { send, config };
-  }
-  return idempotent;
-}
+/** A retried step or a re-delivered notification never sends the same report twice (keyed as the alert). */
+const sendOnce = once(sendReport, {
+  keyJmesPath: '[state.intake.incident.incidentId, state.intake.keys[].accessKeyId]',
+  keyPrefix: 'report',
+});
 
 /** The last step: the full report by email and chat, the HTML report and the evidence bundle in S3. */
 export const handler = async (input: ReportStepInput, context?: Context): Promise<ReportOutput> => {
-  const { send, config } = idempotentSend();
-  if (context) {
-    logger.addContext(context);
-    config.registerLambdaContext(context);
-  }
-  const out = await send(input);
+  if (context) logger.addContext(context);
+  const out = await sendOnce(input, context);
   logger.info(out.sent ? 'Report sent' : 'No report needed', {
     incidentId: input.state.intake.incident.incidentId,
     ...out,

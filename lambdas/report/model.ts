@@ -543,19 +543,15 @@ export function findingResources(f: Finding, max = 5): string {
   return r.length ? `${r.join(', ')}${more > 0 ? ` and ${more} more` : ''}` : '';
 }
 
+/** A finding standing for its call in the picture (when the analysis kept no marks of its own). */
+export function markOf(f: Finding): TimelineEvent {
+  const { eventId, eventTime, region, category, severity, failed, eventName } = f;
+  return { eventId, eventTime, region, category, severity, failed, eventName };
+}
+
 /** Every call for the picture: the given events, else the findings (which then stand for the calls). */
 export function timelineEvents(input: ReportInput): (TimelineEvent & { eventId: string })[] {
-  const source: TimelineEvent[] =
-    input.timelineEvents ??
-    (input.analysis?.findings ?? []).map((f) => ({
-      eventId: f.eventId,
-      eventTime: f.eventTime,
-      region: f.region,
-      category: f.category,
-      severity: f.severity,
-      failed: f.failed,
-      eventName: f.eventName,
-    }));
+  const source: TimelineEvent[] = input.timelineEvents ?? (input.analysis?.findings ?? []).map(markOf);
   return source
     .map((e, i) => ({ ...e, eventId: e.eventId ?? `event-${i + 1}` }))
     .filter((e) => !Number.isNaN(Date.parse(e.eventTime)));

@@ -2,7 +2,7 @@
  * What the Report step renders from: everything the workflow gathered, each part optional because any
  * step before it can fail or be skipped. A missing part is said in every output, never hidden.
  */
-import type { Category, Finding, Severity, Summary } from '../analyze/types';
+import type { CallMark, Finding, Summary } from '../analyze/types';
 import type { ActivityManifest } from '../pivots/manifest';
 import type { ContainmentResult, Incident, IntakeResult } from '../shared/types';
 
@@ -35,16 +35,8 @@ export interface InventoryCoverage {
   error?: string;
 }
 
-/** One call, for the timeline picture. `eventId` ties a mark to the evidence; absent, one is made up. */
-export interface TimelineEvent {
-  eventId?: string;
-  eventTime: string;
-  region: string;
-  category: Category;
-  severity: Severity;
-  failed: boolean;
-  eventName: string;
-}
+/** One call, for the timeline picture (the analysis's mark). `eventId` ties a mark to the evidence; absent, one is made up. */
+export type TimelineEvent = Omit<CallMark, 'eventId'> & { eventId?: string };
 
 /** Whether the account's trails record data events, as far as the responder could tell. */
 export interface DataEventsCoverage {

@@ -2,8 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { TIMELINE_MARKS } from '../../lambdas/analyze/types';
 import { snsMessage } from '../../lambdas/report/chatbot';
 import { renderHtml } from '../../lambdas/report/html';
+import { markOf } from '../../lambdas/report/model';
 import { aLargeReportInput, manyFindings } from '../../test/fixtures/report/report-input';
 import { runDrill } from '../drill/drill';
 import { median, report } from './stats';
@@ -29,15 +31,7 @@ export async function benchReport(): Promise<void> {
   const busy = aLargeReportInput();
   const findings = manyFindings(100_000);
   busy.analysis = { findings, summary: busy.analysis?.summary ?? ({} as never) };
-  busy.timelineEvents = findings.slice(0, 5000).map((f) => ({
-    eventId: f.eventId,
-    eventTime: f.eventTime,
-    region: f.region,
-    category: f.category,
-    severity: f.severity,
-    failed: f.failed,
-    eventName: f.eventName,
-  }));
+  busy.timelineEvents = findings.slice(0, TIMELINE_MARKS).map(markOf);
   const htmlMs: number[] = [];
   const snsMs: number[] = [];
   let html = '';

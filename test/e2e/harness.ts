@@ -2,6 +2,13 @@ import { GetUserPolicyCommand, IAMClient, ListUserPoliciesCommand } from '@aws-s
 import { type MotoServer, startMoto } from '../../scripts/emulator/moto';
 import { LOCAL_ACCOUNT_ID, LocalResponder } from '../../scripts/local/local-responder';
 import { keyStatuses, type SeededUser, seedUserWithTwoKeys } from '../../scripts/local/seed';
+import {
+  DEFAULT_SCENARIO_FILE,
+  loadScenario,
+  runScenario,
+  type ScenarioRun,
+  scenarioDurationMs,
+} from '../../scripts/scenario/scenario';
 import { type CloudTrailStandIn, startCloudTrailStandIn } from '../../scripts/standins/cloudtrail';
 import { type LightsailStandIn, startLightsailStandIn } from '../../scripts/standins/lightsail';
 
@@ -15,6 +22,8 @@ export interface Harness {
   iam: IAMClient;
   seed(userName: string, tags?: Record<string, string>): Promise<SeededUser>;
   statuses(userName: string): Promise<Record<string, string>>;
+  /** Seeds `userName` with two keys and has the attacker play the default scenario with the first, backdated. */
+  playDefaultScenario(userName: string): Promise<{ user: SeededUser; run: ScenarioRun }>;
   /** The inline policy documents of a user, parsed. */
   userPolicies(userName: string): Promise<Record<string, { Statement: Record<string, unknown>[] }>>;
   stop(): Promise<void>;
@@ -54,6 +63,20 @@ export async function startHarness(
       iam,
       seed: (userName, tags) => seedUserWithTwoKeys(iam, userName, tags),
       statuses: (userName) => keyStatuses(iam, userName),
+      async playDefaultScenario(userName) {
+        const user = await seedUserWithTwoKeys(iam, userName);
+        const scenario = loadScenario(DEFAULT_SCENARIO_FILE);
+        const run = await runScenario(scenario, {
+          endpoint: moto.endpoint,
+          cloudTrail,
+          lightsail,
+          accountId: LOCAL_ACCOUNT_ID,
+          leaked: { accessKeyId: user.victimKey, secretAccessKey: 'e2e', userName },
+          // The attack happened before AWS reported the leak; the stand-in hides events from the future.
+          start: new Date(Date.now() - scenarioDurationMs(scenario) - 60_000),
+        });
+        return { user, run };
+      },
       async userPolicies(userName) {
         const names = (await iam.send(new ListUserPoliciesCommand({ UserName: userName }))).PolicyNames ?? [];
         const docs: Record<string, { Statement: Record<string, unknown>[] }> = {};

@@ -5,12 +5,6 @@ import type { AttributedInventory } from '../../lambdas/attribute/attribute-inve
 import type { InventoryItem } from '../../lambdas/inventory/types';
 import type { ActivityManifest } from '../../lambdas/pivots/manifest';
 import { healthEvent } from '../../scripts/local/events';
-import {
-  DEFAULT_SCENARIO_FILE,
-  loadScenario,
-  runScenario,
-  scenarioDurationMs,
-} from '../../scripts/scenario/scenario';
 import { type Harness, LOCAL_ACCOUNT_ID, startHarness } from './harness';
 
 let h: Harness;
@@ -23,20 +17,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h?.stop();
 });
-
-async function playDefaultScenario(userName: string) {
-  const user = await h.seed(userName);
-  const scenario = loadScenario(DEFAULT_SCENARIO_FILE);
-  const run = await runScenario(scenario, {
-    endpoint: h.moto.endpoint,
-    cloudTrail: h.cloudTrail,
-    lightsail: h.lightsail,
-    accountId: LOCAL_ACCOUNT_ID,
-    leaked: { accessKeyId: user.victimKey, secretAccessKey: 'e2e', userName },
-    start: new Date(Date.now() - scenarioDurationMs(scenario) - 60_000),
-  });
-  return { user, run };
-}
 
 /** Every record in the incident's evidence, read back from the bucket part by part. */
 async function evidenceRecords(
@@ -69,7 +49,7 @@ function activityOf(outcome: { taskOutputs: Record<string, unknown[]> } | undefi
 }
 
 it('collects every event of the leaked key and of the keys it minted, through throttling, once each', async () => {
-  const { user, run } = await playDefaultScenario('investigated');
+  const { user, run } = await h.playDefaultScenario('investigated');
   h.cloudTrail.injectThrottles('us-east-1', 3);
   h.cloudTrail.injectThrottles('eu-west-1', 2);
   const throttledBefore = h.cloudTrail.throttled();
@@ -166,7 +146,7 @@ it('collects every event of the leaked key and of the keys it minted, through th
 }, 120_000);
 
 it('records a region it cannot read as incomplete, with the reason, and reads the others', async () => {
-  const { user, run } = await playDefaultScenario('region-denied');
+  const { user, run } = await h.playDefaultScenario('region-denied');
   h.cloudTrail.failRegion('ap-southeast-1', {
     code: 'OptInRequired',
     message: 'The AWS Access Key Id needs a subscription for the service',

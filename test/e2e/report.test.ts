@@ -10,26 +10,12 @@ import type { ReportOutput, ReportStepInput } from '../../lambdas/report/handler
 import { renderTimeline } from '../../scripts/browser/chromium';
 import { healthEvent } from '../../scripts/local/events';
 import type { ExecutionOutcome } from '../../scripts/local/local-responder';
-import {
-  DEFAULT_SCENARIO_FILE,
-  loadScenario,
-  parseScenario,
-  runScenario,
-  scenarioDurationMs,
-} from '../../scripts/scenario/scenario';
+import { parseScenario, runScenario } from '../../scripts/scenario/scenario';
+import { EMAIL_SECTION_HEADINGS } from '../fixtures/report/report-input';
 import { type Harness, LOCAL_ACCOUNT_ID, startHarness } from './harness';
 
 /** Every Region the default scenario touches, and one it does not. */
 const REGIONS = 'us-east-1,us-west-2,eu-west-1,eu-central-1,ap-southeast-1,sa-east-1';
-const EMAIL_SECTIONS = [
-  '== MOST SEVERE FINDINGS ==',
-  '== WHAT THE ATTACKER LEFT',
-  '== TIMELINE (UTC) ==',
-  '== WHAT TO DO ==',
-  '== WHAT THIS REPORT COULD NOT SEE ==',
-  '== WHAT THE RESPONDER DID ==',
-  '== LINKS ==',
-];
 
 let h: Harness;
 const s3 = new S3Client({});
@@ -45,16 +31,7 @@ afterAll(async () => {
 });
 
 async function attackedAndReported(userName: string) {
-  const user = await h.seed(userName);
-  const scenario = loadScenario(DEFAULT_SCENARIO_FILE);
-  await runScenario(scenario, {
-    endpoint: h.moto.endpoint,
-    cloudTrail: h.cloudTrail,
-    lightsail: h.lightsail,
-    accountId: LOCAL_ACCOUNT_ID,
-    leaked: { accessKeyId: user.victimKey, secretAccessKey: 'e2e', userName },
-    start: new Date(Date.now() - scenarioDurationMs(scenario) - 60_000),
-  });
+  const { user } = await h.playDefaultScenario(userName);
   const event = healthEvent({ accessKeyIds: [user.victimKey], accountId: LOCAL_ACCOUNT_ID, userName });
   const outcome = (await h.responder.respond(event)) as ExecutionOutcome;
   return { user, event, outcome };
@@ -98,7 +75,7 @@ describe('the full report', () => {
     expect(email.message).toMatch(new RegExp(`^KEY ${first.user.victimKey} .*DEAD, deactivated`, 'm'));
     expect(email.message).toMatch(/^ATTACKER: YES - persistence/m);
     expect(email.message).toMatch(/^STILL THERE: \d+ resources made or changed by the key, about \$\d/m);
-    for (const section of EMAIL_SECTIONS) expect(email.message).toContain(section);
+    for (const section of EMAIL_SECTION_HEADINGS) expect(email.message).toContain(section);
     expect(email.message).toContain('S3 object reads cannot be ruled out');
     expect(email.message).toMatch(/aws ec2 terminate-instances --region eu-west-1 --instance-ids i-/);
     expect(Buffer.byteLength(email.message)).toBeLessThan(64 * 1024);
