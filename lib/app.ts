@@ -26,6 +26,7 @@ export function buildApp(props: AppProps = {}, account = process.env.CDK_DEFAULT
         description: `exposed-key-responder: forwards Health events from ${config.backupRegion} to ${config.primaryRegion}`,
         primaryRegion: config.primaryRegion,
         notificationEmails: config.notificationEmails,
+        slack: config.slack,
       })
     : undefined;
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

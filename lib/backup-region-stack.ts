@@ -11,6 +11,8 @@ export interface BackupRegionStackProps extends StackProps {
   readonly primaryRegion: string;
   /** Who hears about events that could not be forwarded (alarms notify topics of their own region only). */
   readonly notificationEmails: string[];
+  /** The same Slack channel as the primary stack's, so a stuck event reaches chat too. */
+  readonly slack?: { workspaceId: string; channelId: string };
 }
 
 /**
@@ -37,7 +39,10 @@ export class BackupRegionStack extends Stack {
       // Event-bus targets take no retry policy: EventBridge retries them itself, then dead-letters.
       targets: [new targets.EventBus(primaryBus, { deadLetterQueue: undelivered })],
     });
-    const notifications = new Notifications(this, 'Notifications', { emails: props.notificationEmails });
+    const notifications = new Notifications(this, 'Notifications', {
+      emails: props.notificationEmails,
+      slack: props.slack,
+    });
     alarmOnAny(
       this,
       'UndeliveredEventsAlarm',

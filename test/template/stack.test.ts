@@ -514,6 +514,18 @@ describe('Slack through AWS Chatbot', () => {
     expect(config.UserRoleRequired).toBe(false);
   });
 
+  it('also takes the backup region topic, whose alarm says when an event could not be forwarded', () => {
+    // Arrange
+    const { backup } = templatesFor({ slack: JSON.stringify(slack) });
+
+    // Act
+    const configs = Object.values(backup?.findResources('AWS::Chatbot::SlackChannelConfiguration') ?? {});
+
+    // Assert
+    expect(configs.map((c) => c.Properties.SlackChannelId)).toEqual([slack.channelId]);
+    expect(configs[0].Properties.ConfigurationName).toMatch(/^ExposedKeyResponderBackup-/);
+  });
+
   it('is absent without the slack context', () => {
     expect(templatesFor().primary.findResources('AWS::Chatbot::SlackChannelConfiguration')).toEqual({});
   });
