@@ -446,7 +446,10 @@ function coverageSection(input: ReportInput, facts: ReportFacts): string {
   const parts: string[] = [`<p>${esc(c.activity.text)}</p>`];
   const activity = input.activity;
   if (isManifest(activity) && activity.regions.length) {
+    // Folded when every region was read: 38 rows of "yes" would push the rest off the screen.
+    const incomplete = activity.regions.filter((r) => !r.complete).length;
     parts.push(
+      `<details${incomplete ? ' open' : ''}><summary>Per region: ${esc(activity.regions.length)} read, ${esc(incomplete)} incomplete</summary>`,
       table(
         ['Region', 'Events', 'Pages', 'Complete', 'Why not'],
         [...activity.regions]
@@ -459,6 +462,7 @@ function coverageSection(input: ReportInput, facts: ReportFacts): string {
             esc(r.errors.join('; ')),
           ]),
       ),
+      '</details>',
     );
   }
   parts.push(

@@ -4,6 +4,7 @@ import { aContainedResult } from '../fixtures/incidents';
 import {
   aHostileReportInput,
   aLargeReportInput,
+  aManifest,
   aReportInput,
   IMG,
   PRESIGNED_URL,
@@ -185,6 +186,22 @@ describe('renderHtml', () => {
     expect(partial).toContain('<strong>Missing: Inventory.</strong>');
     expect(partial).toContain('Not available:</strong> the activity was not analyzed.');
     expect(partial).toContain('Not available:</strong> the inventory did not run');
+  });
+
+  it('folds the per-region table when every region was read, and opens it when one was not', () => {
+    // Arrange
+    const manifest = aManifest();
+    const allRead = aManifest({
+      regions: manifest.regions.map((r) => ({ ...r, complete: true, errors: [] })),
+    });
+
+    // Act
+    const partial = renderHtml(aReportInput({ activity: manifest }));
+    const complete = renderHtml(aReportInput({ activity: allRead }));
+
+    // Assert
+    expect(partial).toContain('<details open><summary>Per region: 16 read, 1 incomplete</summary>');
+    expect(complete).toContain('<details><summary>Per region: 16 read, 0 incomplete</summary>');
   });
 
   it('escapes every attacker-controlled string and refuses javascript: links', () => {
