@@ -175,19 +175,38 @@ export function ec2SnapshotCleanup(region: string, snapshotId: string, sharing: 
   };
 }
 
-export function ec2VolumeCleanup(region: string, volumeId: string, attached: boolean): CleanupInfo {
+export interface VolumeAttachment {
+  instanceId: string;
+  deleteOnTermination?: boolean;
+}
+
+export function ec2VolumeCleanup(
+  region: string,
+  volumeId: string,
+  attachments: VolumeAttachment[],
+): CleanupInfo {
   const r = `--region ${sh(region)}`;
   const id = sh(volumeId);
+  const consoleUrl = ec2Console(region, `VolumeDetails:volumeId=${enc(volumeId)}`);
+  if (attachments.length > 0 && attachments.every((a) => a.deleteOnTermination === true)) {
+    // A root volume cannot be detached from a running instance; it goes when its instance is terminated.
+    const instances = attachments.map((a) => sh(a.instanceId)).join(' ');
+    return {
+      cleanup: `aws ec2 wait instance-terminated ${r} --instance-ids ${instances}  # the volume is deleted with its instance (DeleteOnTermination): terminate the instance first`,
+      consoleUrl,
+    };
+  }
   return {
-    cleanup: attached
-      ? // Detaching is asynchronous: the waiter keeps delete-volume from failing with VolumeInUse.
-        and(
-          `aws ec2 detach-volume ${r} --volume-id ${id}`,
-          `aws ec2 wait volume-available ${r} --volume-ids ${id}`,
-          `aws ec2 delete-volume ${r} --volume-id ${id}`,
-        )
-      : `aws ec2 delete-volume ${r} --volume-id ${id}`,
-    consoleUrl: ec2Console(region, `VolumeDetails:volumeId=${enc(volumeId)}`),
+    cleanup:
+      attachments.length > 0
+        ? // Detaching is asynchronous: the waiter keeps delete-volume from failing with VolumeInUse.
+          and(
+            `aws ec2 detach-volume ${r} --volume-id ${id}`,
+            `aws ec2 wait volume-available ${r} --volume-ids ${id}`,
+            `aws ec2 delete-volume ${r} --volume-id ${id}`,
+          )
+        : `aws ec2 delete-volume ${r} --volume-id ${id}`,
+    consoleUrl,
   };
 }
 

@@ -365,6 +365,27 @@ describe('EC2 reader', () => {
     );
   });
 
+  it('says a root volume goes with its instance instead of detaching it from a running one', async () => {
+    ec2.on(DescribeVolumesCommand).resolves({
+      Volumes: [
+        {
+          VolumeId: 'vol-root',
+          CreateTime: NEW,
+          Attachments: [{ InstanceId: 'i-miner', DeleteOnTermination: true }],
+        },
+      ],
+    });
+
+    const [volume] = byType((await readEc2(ctx({ ec2: client }))).items, 'volume');
+
+    expect(volume.cleanup).toMatch(
+      new RegExp(
+        `^aws ec2 wait instance-terminated --region ${REGION} --instance-ids i-miner  # the volume is deleted with its instance`,
+      ),
+    );
+    expect(volume.cleanup).not.toContain('detach-volume');
+  });
+
   it('records a refused part and still reads the others', async () => {
     ec2
       .on(DescribeInstancesCommand)

@@ -424,9 +424,10 @@ async function readVolumes(run: ReaderRun, ctx: ReaderContext<Ec2Clients>): Prom
       for (const volume of page.Volumes ?? []) {
         // Old volumes cannot be the key's: no call of the key names a volume it did not create.
         if (!volume.VolumeId || !isNew(volume.CreateTime, since)) continue;
-        const instanceIds = (volume.Attachments ?? [])
-          .map((a) => a.InstanceId)
-          .filter((i): i is string => Boolean(i));
+        const attachments = (volume.Attachments ?? []).flatMap((a) =>
+          a.InstanceId ? [{ instanceId: a.InstanceId, deleteOnTermination: a.DeleteOnTermination }] : [],
+        );
+        const instanceIds = attachments.map((a) => a.instanceId);
         run.items.push({
           service: 'ec2',
           type: 'volume',
@@ -435,7 +436,7 @@ async function readVolumes(run: ReaderRun, ctx: ReaderContext<Ec2Clients>): Prom
           region,
           createdAt: iso(volume.CreateTime),
           createdByKey: 'unknown',
-          ...ec2VolumeCleanup(region, volume.VolumeId, instanceIds.length > 0),
+          ...ec2VolumeCleanup(region, volume.VolumeId, attachments),
           details: compact({
             sizeGiB: volume.Size,
             volumeType: volume.VolumeType,
