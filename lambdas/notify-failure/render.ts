@@ -62,6 +62,11 @@ export function renderFailureAlert(
   lines.push('');
   lines.push('WHAT WENT WRONG');
   lines.push(`${error.name}: ${error.message}`);
+  if (state.reportError && state.error) {
+    // The report would have said this; it failed, so this message is the only one that can.
+    const earlier = parseCause(state.error);
+    lines.push(`Before that, a step of the investigation failed: ${earlier.name}: ${earlier.message}`);
+  }
   lines.push('');
   lines.push('WHAT WAS DONE');
   if (results.length === 0) lines.push('Nothing: the response stopped before containing any key.');

@@ -238,11 +238,21 @@ function linksBlock(input: ReportInput): string[] {
   if (report) lines.push(`Full report: ${report}`);
   if (evidence) lines.push(`Evidence (S3 console): ${evidence}`);
   if (presigned) {
-    const until = input.links.presignedExpiresAt ? `, expires ${utc(input.links.presignedExpiresAt)}` : '';
-    lines.push(`Download the report (anyone with this link can read it${until}): ${presigned}`);
+    lines.push(
+      `Download the report (anyone with this link can read it${linkExpiry(input.links)}): ${presigned}`,
+    );
   }
   if (!lines.length) lines.push('None: the report and evidence were not stored.');
   return lines;
+}
+
+/** When the bearer link dies, said as precisely as the signer could know it. */
+export function linkExpiry(links: ReportInput['links']): string {
+  if (!links.presignedExpiresAt) return '';
+  const at = utc(links.presignedExpiresAt);
+  return links.presignedSessionBound
+    ? `; it works until ${at} at the latest, and stops sooner when the responder's temporary session ends (usually within hours): then use the console link`
+    : `, expires ${at}`;
 }
 
 /** The hard cap: whole lines only, and a last line that says where the rest is. */

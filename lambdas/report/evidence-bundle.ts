@@ -50,7 +50,8 @@ export function consoleLinks(bucket: string, region: string, incidentId: string)
 
 /**
  * A presigned GET of the report. It is signed with the function's temporary credentials, so it dies when
- * they do, whatever was asked: the expiry stated is the earlier of the two.
+ * they do, whatever was asked. Where the credentials say when that is, the expiry stated is the earlier of
+ * the two; a Lambda role's session does not say, and the link is then marked as bound to it.
  */
 export async function presignReport(
   s3: S3Client,
@@ -58,7 +59,7 @@ export async function presignReport(
   key: string,
   requestedSeconds: number,
   now: Date,
-): Promise<Pick<ReportLinks, 'presignedUrl' | 'presignedExpiresAt'>> {
+): Promise<Pick<ReportLinks, 'presignedUrl' | 'presignedExpiresAt' | 'presignedSessionBound'>> {
   const seconds = Math.min(Math.max(60, requestedSeconds), MAX_LINK_SECONDS);
   const credentials = await s3.config.credentials();
   const credentialsEnd = credentials.expiration?.getTime();
@@ -68,7 +69,12 @@ export async function presignReport(
     new GetObjectCommand({ Bucket: bucket, Key: key, ResponseContentType: 'text/html; charset=utf-8' }),
     { expiresIn: seconds, signingDate: now },
   );
-  return { presignedUrl: url, presignedExpiresAt: new Date(end).toISOString() };
+  const sessionBound = Boolean(credentials.sessionToken) && credentialsEnd === undefined;
+  return {
+    presignedUrl: url,
+    presignedExpiresAt: new Date(end).toISOString(),
+    ...(sessionBound ? { presignedSessionBound: true } : {}),
+  };
 }
 
 export async function putText(

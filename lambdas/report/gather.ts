@@ -8,6 +8,7 @@ import type { AnalysisOutput } from '../analyze/analyze-evidence';
 import { readJson } from '../analyze/analyze-evidence';
 import type { CallMark, Finding, Summary } from '../analyze/types';
 import type { AttributedInventory } from '../attribute/attribute-inventory';
+import type { Confirmation } from '../confirm/confirm-containment';
 import type { InventoryRegionOutput } from '../inventory/handler';
 import type { InventoryItem, ReaderResult } from '../inventory/types';
 import type { ActivityManifest } from '../pivots/manifest';
@@ -22,6 +23,7 @@ export interface ReportState {
   alert?: { sent?: boolean; allHandled?: boolean };
   plan?: { regions?: string[] };
   investigation?: {
+    confirmation?: { held?: boolean; confirmations?: Confirmation[] };
     activity?: { manifestKey?: string; skipped?: string };
     inventory?: InventoryRegionOutput[];
   };
@@ -62,6 +64,36 @@ export function failedPart(state: ReportState): Missing | undefined {
   if (!state.analysis) return { part: 'Analysis', why };
   if (!state.inventory) return { part: 'Inventory attribution', why };
   return { part: 'Report', why };
+}
+
+/**
+ * The containment as it stands after the read-back a minute later: where it had been undone, the
+ * re-applied actions join the key's record, with a step for whoever reads the report; a failed re-apply
+ * leaves the key's status unknown rather than "dead".
+ */
+export function withConfirmation(
+  results: ContainmentResult[],
+  confirmation: { confirmations?: Confirmation[] } | undefined,
+): ContainmentResult[] {
+  const undone = (confirmation?.confirmations ?? []).filter((c) => !c.held);
+  if (undone.length === 0) return results;
+  return results.map((r) => {
+    const c = undone.find((u) => u.accessKeyId === r.accessKeyId && !r.duplicateOf);
+    if (!c) return r;
+    const failed = c.reapplied.some((a) => !a.ok);
+    const user = r.owner.userName ?? c.userName;
+    return {
+      ...r,
+      actions: [...r.actions, ...c.reapplied],
+      ...(failed ? { keyStatusAfter: 'unknown' as const } : {}),
+      manualSteps: [
+        ...(r.manualSteps ?? []),
+        `The containment was undone after it was applied${c.note ? ` (${c.note})` : ''}; the responder ${
+          failed ? 'tried to re-apply it and FAILED: check the key now' : 're-applied it'
+        }. Find who undid it: CloudTrail UpdateAccessKey and DeleteUserPolicy calls on user ${user}.`,
+      ],
+    };
+  });
 }
 
 /** Per service and region, from what each inventory branch returned (a failed region counts as one). */
@@ -215,7 +247,7 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
     input: {
       incident: state.intake.incident,
       intake: state.intake,
-      containment: state.containment ?? [],
+      containment: withConfirmation(state.containment ?? [], state.investigation?.confirmation),
       ...(activity ? { activity } : {}),
       ...(analysis ? { analysis } : {}),
       ...(inventory ? { inventory } : {}),

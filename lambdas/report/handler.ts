@@ -9,10 +9,18 @@ import { once } from '../shared/idempotency';
 import { messageKind } from '../shared/message-kind';
 import { logger } from '../shared/powertools';
 import { renderChatbot, snsMessage } from './chatbot';
-import { consoleLinks, presignReport, putText, reportKey, writeBundleManifest } from './evidence-bundle';
+import {
+  bundleManifestKey,
+  consoleLinks,
+  presignReport,
+  putText,
+  reportKey,
+  writeBundleManifest,
+} from './evidence-bundle';
 import { gatherReportInput, type ReportState } from './gather';
 import { renderHtml } from './html';
 import { renderSupportReply } from './support-reply';
+import type { ReportInput } from './types';
 
 export interface ReportStepInput {
   state: ReportState;
@@ -51,24 +59,27 @@ async function sendReport(input: ReportStepInput): Promise<ReportOutput> {
     ...consoleLinks(bucket, region, incidentId),
     ...(linkSeconds > 0 ? await presignReport(s3, bucket, key, linkSeconds, now) : {}),
   };
-  const { input: report, unreadable } = await gatherReportInput(state, { s3, bucket, links, now });
-  if (unreadable.length) logger.warn('Some evidence could not be read', { unreadable });
+  const gathered = await gatherReportInput(state, { s3, bucket, links, now });
+  let report = gathered.input;
+  if (gathered.unreadable.length)
+    logger.warn('Some evidence could not be read', { unreadable: gathered.unreadable });
 
-  const html = renderHtml(report);
-  const message = snsMessage(report);
-  const email = (JSON.parse(message.Message) as { email: string }).email;
-  const prefix = `${evidencePrefix(incidentId)}/report`;
-  const reportBytes = await putText(s3, bucket, key, html, 'text/html; charset=utf-8');
-  await putText(s3, bucket, `${prefix}/email.txt`, email, 'text/plain; charset=utf-8');
-  await putText(s3, bucket, `${prefix}/chatbot.json`, renderChatbot(report), 'application/json');
-  await putText(
-    s3,
-    bucket,
-    `${prefix}/support-reply.txt`,
-    renderSupportReply(report),
-    'text/plain; charset=utf-8',
-  );
-  const manifest = await writeBundleManifest(s3, bucket, incidentId, now);
+  let message = snsMessage(report);
+  let stored: Awaited<ReturnType<typeof storeReport>> | undefined;
+  try {
+    stored = await storeReport(bucket, incidentId, report, message, now);
+  } catch (error) {
+    // The message matters more than the copy in S3: say what was not stored, without its dead links, and send.
+    const why = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    logger.error('The report could not be stored; sending it anyway', { why });
+    report = {
+      ...report,
+      links: {},
+      missing: [...report.missing, { part: 'Stored report (HTML file, evidence manifest)', why }],
+    };
+    message = snsMessage(report);
+  }
+  const email = emailOf(message);
 
   let messageId: string;
   try {
@@ -84,26 +95,69 @@ async function sendReport(input: ReportStepInput): Promise<ReportOutput> {
     throw classifyAwsError(
       'sns:Publish',
       error,
-      'The report is stored in the evidence bucket but was not sent.',
+      stored
+        ? 'The report is stored in the evidence bucket but was not sent.'
+        : 'The report was neither stored nor sent.',
     );
   }
   return {
     sent: true,
     messageId,
     subject: message.Subject,
-    reportKey: key,
-    reportBytes,
+    ...(stored
+      ? {
+          reportKey: key,
+          reportBytes: stored.reportBytes,
+          manifestKey: stored.manifestKey,
+          evidenceObjects: stored.evidenceObjects,
+        }
+      : {}),
     emailBytes: Buffer.byteLength(email, 'utf8'),
     snsBytes: Buffer.byteLength(message.Message, 'utf8'),
-    manifestKey: `${evidencePrefix(incidentId)}/manifest.json`,
-    evidenceObjects: manifest.objects.length + 1,
     missing: report.missing.map((m) => m.part),
   };
 }
 
-/** A retried step or a re-delivered notification never sends the same report twice (keyed as the alert). */
+function emailOf(message: { Message: string }): string {
+  return (JSON.parse(message.Message) as { email: string }).email;
+}
+
+/** The report files beside the evidence, then the manifest of the whole bundle. */
+async function storeReport(
+  bucket: string,
+  incidentId: string,
+  report: ReportInput,
+  message: { Message: string },
+  now: Date,
+): Promise<{ reportBytes: number; manifestKey: string; evidenceObjects: number }> {
+  const prefix = `${evidencePrefix(incidentId)}/report`;
+  const utf8 = 'text/plain; charset=utf-8';
+  const reportBytes = await putText(
+    s3,
+    bucket,
+    reportKey(incidentId),
+    renderHtml(report),
+    'text/html; charset=utf-8',
+  );
+  await putText(s3, bucket, `${prefix}/email.txt`, emailOf(message), utf8);
+  await putText(s3, bucket, `${prefix}/chatbot.json`, renderChatbot(report), 'application/json');
+  await putText(s3, bucket, `${prefix}/support-reply.txt`, renderSupportReply(report), utf8);
+  const manifest = await writeBundleManifest(s3, bucket, incidentId, now);
+  return {
+    reportBytes,
+    manifestKey: bundleManifestKey(incidentId),
+    evidenceObjects: manifest.objects.length + 1,
+  };
+}
+
+/**
+ * A retried step or a re-delivered notification never sends the same report twice. Keyed as the alert, plus
+ * which investigation step failed (null when none): a complete report is never swallowed by the record of
+ * an earlier partial one.
+ */
 const sendOnce = once(sendReport, {
-  keyJmesPath: '[state.intake.incident.incidentId, state.intake.keys[].accessKeyId]',
+  keyJmesPath:
+    '[state.intake.incident.incidentId, state.intake.keys[].accessKeyId, state.error.Error, state.analysis.Error]',
   keyPrefix: 'report',
 });
 

@@ -7,7 +7,7 @@
  */
 import { actionLine } from '../alert/render';
 import type { Finding, SeenCount } from '../analyze/types';
-import { reportSubject } from './email';
+import { linkExpiry, reportSubject } from './email';
 import {
   categoryLabel,
   isManifest,
@@ -500,7 +500,7 @@ function linksSection(input: ReportInput): string {
     l.reportUrl ? `<li>${link(l.reportUrl, 'This report')}</li>` : '',
     l.evidenceConsoleUrl ? `<li>${link(l.evidenceConsoleUrl, 'Evidence in the S3 console')}</li>` : '',
     l.presignedUrl
-      ? `<li>${link(l.presignedUrl, 'Download link')} (anyone with it can read the report${l.presignedExpiresAt ? `; expires ${esc(utc(l.presignedExpiresAt))}` : ''})</li>`
+      ? `<li>${link(l.presignedUrl, 'Download link')} (anyone with it can read the report${esc(linkExpiry(l))})</li>`
       : '',
   ].join('');
   return section(

@@ -592,6 +592,11 @@ function nextSteps(
       });
     }
   }
+  // A dead key can still leave work: a session deny that failed, a containment an attacker undid.
+  for (const k of keys.filter((x) => x.dead === true && !x.result.duplicateOf)) {
+    const first = k.result.manualSteps?.[0];
+    if (first) steps.push({ text: `Key ${k.result.accessKeyId}: ${oneLine(first, 400)}` });
+  }
   if (resources.remaining.length) {
     const cost = resources.hourlyUsd > 0 ? ` (about ${usd(resources.hourlyUsd)}/h)` : '';
     steps.push({

@@ -51,7 +51,13 @@ export interface ReportLinks {
   evidenceConsoleUrl?: string;
   /** A presigned GET of the report: a bearer link, so it goes to email and the HTML only, never to chat. */
   presignedUrl?: string;
+  /** The latest the link can work; sooner when `presignedSessionBound`. */
   presignedExpiresAt?: string;
+  /**
+   * Signed with temporary credentials whose end the signer could not read (a Lambda role's session): the
+   * link stops working when that session ends, usually within hours, whatever `presignedExpiresAt` says.
+   */
+  presignedSessionBound?: boolean;
 }
 
 export interface ReportInput {

@@ -49,6 +49,27 @@ describe('parseCause', () => {
 });
 
 describe('renderFailureAlert', () => {
+  it('names the Report step failure and, under it, the investigation failure the report would have said', () => {
+    // Arrange
+    const intake = anIntakeResult();
+    const state = {
+      intake,
+      containment: [aContainedResult()],
+      error: lambdaError('AnalyzerCrashed', 'out of memory'),
+      reportError: lambdaError('TransientAwsError', 'sns:Publish throttled'),
+    };
+
+    // Act
+    const { subject, message } = renderFailureAlert(state);
+
+    // Assert
+    expect(subject).toContain('TransientAwsError');
+    expect(message).toContain('TransientAwsError: sns:Publish throttled');
+    expect(message).toContain(
+      'Before that, a step of the investigation failed: AnalyzerCrashed: out of memory',
+    );
+  });
+
   it('says that no key was changed when intake failed, and quotes the event source and id', () => {
     // Arrange: the state the workflow hands over when "Read the event" fails: {event, error}.
     const event = loadEvent('health-credentials-exposed');

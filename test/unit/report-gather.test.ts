@@ -19,6 +19,7 @@ import {
   gatherReportInput,
   inventoryCoverage,
   type ReportState,
+  withConfirmation,
 } from '../../lambdas/report/gather';
 import { aContainedResult, anIntakeResult } from '../fixtures/incidents';
 
@@ -78,6 +79,54 @@ describe('failedPart', () => {
 
   it('is nothing when no step failed', () => {
     expect(failedPart({ intake })).toBeUndefined();
+  });
+});
+
+describe('withConfirmation', () => {
+  const undone = {
+    accessKeyId: 'AKIAEXAMPLEEXAMPLE01',
+    userName: 'ci-deployer',
+    held: false,
+    reapplied: [
+      {
+        action: 'iam:UpdateAccessKey',
+        target: 'ci-deployer/AKIAEXAMPLEEXAMPLE01',
+        at: '2026-12-06T09:01:00Z',
+        ok: true,
+      },
+    ],
+  };
+
+  it('adds the re-applied actions to the key and a step to find who undid the containment', () => {
+    // Arrange
+    const contained = aContainedResult({ accessKeyId: undone.accessKeyId });
+
+    // Act
+    const [after] = withConfirmation([contained], { confirmations: [undone] });
+
+    // Assert
+    expect(after.actions.at(-1)).toEqual(undone.reapplied[0]);
+    expect(after.keyStatusAfter).toBe(contained.keyStatusAfter);
+    expect(after.manualSteps?.at(-1)).toMatch(
+      /undone after it was applied; the responder re-applied it\. Find who/,
+    );
+  });
+
+  it('leaves the key status unknown when the re-apply failed, and a held containment as it was', () => {
+    // Arrange
+    const contained = aContainedResult({ accessKeyId: undone.accessKeyId });
+    const failed = { ...undone, reapplied: [{ ...undone.reapplied[0], ok: false, error: 'AccessDenied' }] };
+
+    // Act
+    const [after] = withConfirmation([contained], { confirmations: [failed] });
+    const [held] = withConfirmation([contained], {
+      confirmations: [{ ...undone, held: true, reapplied: [] }],
+    });
+
+    // Assert
+    expect(after.keyStatusAfter).toBe('unknown');
+    expect(after.manualSteps?.at(-1)).toContain('FAILED');
+    expect(held).toBe(contained);
   });
 });
 
