@@ -433,8 +433,18 @@ export class ResponderStack extends Stack {
     const bucket = this.evidence.bucket;
     report.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['s3:GetObject', 's3:PutObject'],
+        actions: ['s3:GetObject'],
         resources: [bucket.arnForObjects('incidents/*')],
+      }),
+    );
+    // It writes its own files and the manifest, never the evidence the other steps stored.
+    report.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:PutObject'],
+        resources: [
+          bucket.arnForObjects('incidents/*/report/*'),
+          bucket.arnForObjects('incidents/*/manifest.json'),
+        ],
       }),
     );
     report.addToRolePolicy(
@@ -450,11 +460,19 @@ export class ResponderStack extends Stack {
         resources: [table.tableArn],
       }),
     );
+    const bucketArn = `<${this.getLogicalId(bucket.node.defaultChild as CfnResource)}.Arn>`;
     Validations.of(report.executionRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as CfnResource)}.Arn>/incidents/*]`,
+      id: `AwsSolutions-IAM5[Resource::${bucketArn}/incidents/*]`,
       reason:
-        'Evidence objects are named per incident at run time; the grant is limited to the incidents/ prefix. Its GetObject also backs the presigned report link.',
+        'Reads the evidence of the incident it reports, named per incident at run time; GetObject also backs the presigned report link.',
     });
+    for (const written of ['incidents/*/report/*', 'incidents/*/manifest.json']) {
+      Validations.of(report.executionRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::${bucketArn}/${written}]`,
+        reason:
+          "Writes only its own report files and the bundle's manifest, in the folder of an incident named at run time.",
+      });
+    }
   }
 
   private addAlarms(): void {

@@ -150,7 +150,8 @@ export class Workflow extends Construct {
       comment:
         'The full report by email and chat, the HTML report and the evidence manifest; also after a failed investigation step, saying what is missing.',
       lambdaFunction: props.report,
-      waitsForOtherExecutions: true,
+      // 11 tries wait about 5.7 minutes in all: longer than the Report function may run (5 minutes).
+      waitsForOtherExecutions: 11,
       payload: sfn.TaskInput.fromObject({ 'state.$': '$', 'executionId.$': '$$.Execution.Id' }),
       resultPath: '$.report',
     });
@@ -430,7 +431,8 @@ function lambdaStep(
   scope: Construct,
   name: string,
   props: Omit<tasks.LambdaInvokeProps, 'payloadResponseOnly' | 'retryOnServiceExceptions'> & {
-    waitsForOtherExecutions?: boolean;
+    /** true: wait about 1.5 minutes; a number: that many tries, long enough to outlast the other's run. */
+    waitsForOtherExecutions?: boolean | number;
   },
 ): tasks.LambdaInvoke {
   const { waitsForOtherExecutions, ...invoke } = props;
@@ -451,7 +453,7 @@ function lambdaStep(
     task.addRetry({
       errors: ['IdempotencyAlreadyInProgressError'],
       interval: Duration.seconds(2),
-      maxAttempts: 8,
+      maxAttempts: typeof waitsForOtherExecutions === 'number' ? waitsForOtherExecutions : 8,
       backoffRate: 1.5,
     });
   }

@@ -54,7 +54,7 @@ export interface AnalyzerOptions {
   burst?: { threshold?: number; gapMinutes?: number };
   /** Entries per summary table in the result (IPs, user agents...). Default 200. */
   listLimit?: number;
-  /** Keep a mark per call for the timeline picture, at most this many (the earliest). Default 0: none. */
+  /** Keep a mark per call for the timeline picture, at most this many (first and last halves). Default 0: none. */
   timelineCap?: number;
 }
 
@@ -382,6 +382,13 @@ function byTime(a: { eventTime: string }, b: { eventTime: string }): number {
   return a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : 0;
 }
 
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
+
+/** ISO 8601 UTC strings of one format sort as text; `<` is several times faster than localeCompare. */
+function byEventTime(a: { eventTime: string }, b: { eventTime: string }): number {
+  return a.eventTime < b.eventTime ? -1 : a.eventTime > b.eventTime ? 1 : 0;
+}
+
 function compareFindings(a: Finding, b: Finding): number {
   return (
     SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] ||
@@ -507,7 +514,8 @@ export class Analyzer {
 
     const found = this.classify(record, actor, failed, time, write);
     for (const finding of found) this.keep(finding);
-    if (this.timelineCap > 0 && (actor === 'attacker' || found.length > 0)) {
+    // A record without a readable time cannot be placed on the picture.
+    if (this.timelineCap > 0 && ISO_TIME.test(time) && (actor === 'attacker' || found.length > 0)) {
       this.mark(record, time, failed, write, found);
     }
     if (!failed) {
@@ -585,7 +593,7 @@ export class Analyzer {
     if (truncated.length > 0) summary.truncated = truncated;
     if (this.timelineCap === 0) return { findings, summary };
     this.trimMarks();
-    const marks = [...this.marks].sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+    const marks = [...this.marks].sort(byEventTime);
     return { findings, summary, timeline: { marks, omitted: this.marksOmitted } };
   }
 
@@ -868,15 +876,19 @@ export class Analyzer {
       eventName: record.eventName,
     };
     this.marks.push(mark);
-    // Trim in batches (sort, keep the earliest): amortized O(log cap) a call, however long the key was used.
     if (this.marks.length >= 2 * this.timelineCap) this.trimMarks();
   }
 
+  /**
+   * Keeps the earliest and the latest half of the cap: how the attack began, and what it did last (after
+   * containment, if anything). Batched, so amortized O(log cap) a call however long the key was used.
+   */
   private trimMarks(): void {
     if (this.marks.length <= this.timelineCap) return;
-    this.marks.sort((a, b) => a.eventTime.localeCompare(b.eventTime));
+    this.marks.sort(byEventTime);
+    const head = Math.ceil(this.timelineCap / 2);
     this.marksOmitted += this.marks.length - this.timelineCap;
-    this.marks.length = this.timelineCap;
+    this.marks.splice(head, this.marks.length - this.timelineCap);
   }
 
   private keep(finding: Finding): void {

@@ -221,7 +221,7 @@ export interface Summary {
   truncated?: string[];
 }
 
-/** Marks the report's picture draws at most (the earliest calls); later ones are counted, not drawn. */
+/** Marks the report's picture draws at most (the earliest and the latest calls); the rest are counted, not drawn. */
 export const TIMELINE_MARKS = 5000;
 
 /** One call of the attacker (or one containment action of the responder), for the timeline picture. */
@@ -239,6 +239,6 @@ export interface CallMark {
 export interface AnalysisResult {
   findings: Finding[];
   summary: Summary;
-  /** Present when `timelineCap` was set: every call, earliest first, up to the cap. */
+  /** Present when `timelineCap` was set: every call, earliest first; past the cap the first and last halves. */
   timeline?: { marks: CallMark[]; omitted: number };
 }

@@ -282,7 +282,7 @@ export function textWithCard(
     id: card.id,
     content: {
       textType: 'client-markdown',
-      title: truncate(subject, CHATBOT_LIMITS.title),
+      title: oneLine(subject, CHATBOT_LIMITS.title),
       description: out.join('\n'),
       nextSteps: (card.nextSteps ?? [])
         .slice(0, CHATBOT_LIMITS.nextSteps)
@@ -291,7 +291,7 @@ export function textWithCard(
     },
     metadata: {
       threadId: `exposed-key-${card.id}`,
-      summary: truncate(subject, CHATBOT_LIMITS.summary),
+      summary: oneLine(subject, CHATBOT_LIMITS.summary),
       eventType: card.eventType,
       relatedResources: [],
       additionalContext: { incidentId: card.id },
@@ -299,9 +299,26 @@ export function textWithCard(
     },
   };
   const chat = JSON.stringify(notification);
+  // The text goes three times (default, email, sqs): keep the whole under SNS's limit, whole lines only.
+  const budget = Math.floor((SNS_MAX_BYTES - 8192 - Buffer.byteLength(chat, 'utf8')) / 3 / 2);
+  const body = fitText(text, budget);
   return {
     Subject: subject,
-    Message: JSON.stringify({ default: text, email: text, sqs: text, https: chat }),
+    Message: JSON.stringify({ default: body, email: body, sqs: body, https: chat }),
     MessageStructure: 'json',
   };
+}
+
+/** Whole lines up to `maxBytes` (JSON may double some characters: the budget allows for it), then a note. */
+function fitText(text: string, maxBytes: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
+  const tail = '... cut here to fit the message size limit: the rest is in the state machine log.';
+  const kept: string[] = [];
+  let size = Buffer.byteLength(tail, 'utf8') + 1;
+  for (const line of text.split('\n')) {
+    size += Buffer.byteLength(line, 'utf8') + 1;
+    if (size > maxBytes) break;
+    kept.push(line);
+  }
+  return [...kept, tail].join('\n');
 }

@@ -18,6 +18,8 @@ export interface BundleObject {
   key: string;
   size: number;
   lastModified?: string;
+  /** S3's entity tag: the MD5 of the content for the single-part uploads the responder makes. */
+  etag?: string;
 }
 
 export interface BundleManifest {
@@ -111,7 +113,12 @@ export async function writeBundleManifest(
       );
       for (const o of page.Contents ?? []) {
         if (!o.Key || o.Key === manifestKey) continue;
-        objects.push({ key: o.Key, size: o.Size ?? 0, lastModified: o.LastModified?.toISOString() });
+        objects.push({
+          key: o.Key,
+          size: o.Size ?? 0,
+          lastModified: o.LastModified?.toISOString(),
+          ...(o.ETag ? { etag: o.ETag.replaceAll('"', '') } : {}),
+        });
       }
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);

@@ -193,6 +193,7 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
 
   let analysis: ReportInput['analysis'];
   let timelineEvents: ReportInput['timelineEvents'];
+  let timelineOmitted = 0;
   const a = state.analysis;
   if (a?.findingsKey && a.summaryKey) {
     const { findingsKey, summaryKey, timelineKey } = a;
@@ -208,6 +209,7 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
         readJson<{ marks: CallMark[]; omitted: number }>(s3, bucket, timelineKey),
       );
       timelineEvents = timeline?.marks;
+      timelineOmitted = timeline?.omitted ?? 0;
     }
   } else if (a?.Error) {
     missing.push({ part: 'Analysis', why: `${a.Error}: ${causeMessage(a.Cause) || 'no detail'}` });
@@ -253,6 +255,7 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
       ...(inventory ? { inventory } : {}),
       ...(dataEvents ? { dataEvents } : {}),
       ...(timelineEvents ? { timelineEvents } : {}),
+      ...(timelineOmitted ? { timelineOmitted } : {}),
       missing,
       links: options.links,
       generatedAt: options.now.toISOString(),

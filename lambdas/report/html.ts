@@ -6,7 +6,7 @@
  * words. A Content-Security-Policy that allows no script backs that up, and links are http(s) only.
  */
 import { actionLine } from '../alert/render';
-import type { Finding, SeenCount } from '../analyze/types';
+import { type Finding, type SeenCount, TIMELINE_MARKS } from '../analyze/types';
 import { linkExpiry, reportSubject } from './email';
 import {
   categoryLabel,
@@ -202,6 +202,9 @@ function timelineSection(input: ReportInput, facts: ReportFacts): string {
       picture.svg,
       picture.legend,
       picture.omitted ? `<p class="note">${esc(plural(picture.omitted, 'later call'))} not drawn.</p>` : '',
+      input.timelineOmitted
+        ? `<p class="note">${esc(plural(input.timelineOmitted, 'call'))} from the middle of the activity not drawn: the picture keeps the first and the last ${esc(TIMELINE_MARKS / 2)}; every call is in the evidence.</p>`
+        : '',
       '<h3>Key moments</h3>',
       `<table><thead><tr><th>Time (UTC)</th><th>Who</th><th>What</th></tr></thead><tbody>${moments}</tbody></table>`,
     ].join(''),

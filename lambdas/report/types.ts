@@ -74,4 +74,6 @@ export interface ReportInput {
   generatedAt: string;
   /** Every call, for the picture; when absent, the findings are drawn instead. */
   timelineEvents?: TimelineEvent[];
+  /** Calls the analysis left out of `timelineEvents` (past its cap, from the middle of the activity). */
+  timelineOmitted?: number;
 }

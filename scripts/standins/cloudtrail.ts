@@ -462,7 +462,12 @@ async function forward(
       headers[name] = value;
     }
   }
-  const answer = await fetch(new URL(req.url ?? '/', upstream), {
+  // Only the path and query are taken from the request: an absolute-form URL must not send it elsewhere.
+  const target = new URL(upstream);
+  const asked = new URL(req.url ?? '/', target);
+  target.pathname = asked.pathname;
+  target.search = asked.search;
+  const answer = await fetch(target, {
     method: req.method,
     headers,
     body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,

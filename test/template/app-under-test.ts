@@ -110,7 +110,7 @@ export function stateMachineDefinition(template: Template): { definition: StateM
 export interface StateJson {
   Type: string;
   Comment?: string;
-  Retry?: { ErrorEquals: string[] }[];
+  Retry?: { ErrorEquals: string[]; IntervalSeconds?: number; MaxAttempts?: number; BackoffRate?: number }[];
   Catch?: { ErrorEquals: string[]; Next: string }[];
   ItemProcessor?: StateMachineJson;
   [field: string]: unknown;

@@ -284,6 +284,16 @@ describe('workflow', () => {
     expect(states['Send the report'].Retry?.flatMap((r) => r.ErrorEquals)).toEqual(
       expect.arrayContaining(['TransientAwsError', 'IdempotencyAlreadyInProgressError']),
     );
+    // A concurrent execution's report must be waited out, not turned into a false "Response failed".
+    const wait = states['Send the report'].Retry?.find((r) =>
+      r.ErrorEquals.includes('IdempotencyAlreadyInProgressError'),
+    );
+    const tries = Array.from({ length: wait?.MaxAttempts ?? 0 }, (_, i) => i);
+    const waitedSeconds = tries.reduce(
+      (sum, i) => sum + (wait?.IntervalSeconds ?? 0) * (wait?.BackoffRate ?? 1) ** i,
+      0,
+    );
+    expect(waitedSeconds).toBeGreaterThan(300);
     expect(states['Send the report'].Catch?.[0].Next).toBe('Notify failure');
     expect(states['Send the report'].Next).toBe('Was every key handled?');
   });
@@ -444,8 +454,13 @@ describe('least privilege', () => {
       's3:PutObject',
       'sns:Publish',
     ]);
-    const objects = statements.find((st) => asList(st.Action).includes('s3:GetObject'));
-    expect(asList(objects?.Resource).map(flatten)).toEqual([expect.stringMatching(/\/incidents\/\*$/)]);
+    const reads = statements.find((st) => asList(st.Action).includes('s3:GetObject'));
+    expect(asList(reads?.Resource).map(flatten)).toEqual([expect.stringMatching(/\/incidents\/\*$/)]);
+    const writes = statements.find((st) => asList(st.Action).includes('s3:PutObject'));
+    expect(asList(writes?.Resource).map(flatten)).toEqual([
+      expect.stringMatching(/\/incidents\/\*\/report\/\*$/),
+      expect.stringMatching(/\/incidents\/\*\/manifest\.json$/),
+    ]);
   });
 
   it('gives the Intake role only ListAccessKeys on users', () => {

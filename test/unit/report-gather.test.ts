@@ -409,7 +409,7 @@ describe('the evidence bundle', () => {
       .on(ListObjectsV2Command)
       .resolvesOnce({
         Contents: [
-          { Key: 'incidents/x/report/report.html', Size: 10 },
+          { Key: 'incidents/x/report/report.html', Size: 10, ETag: '"9e107d9d372bb6826bd81d3542a419d6"' },
           { Key: bundleManifestKey('x'), Size: 5 },
         ],
         IsTruncated: true,
@@ -430,6 +430,7 @@ describe('the evidence bundle', () => {
       'incidents/x/report/report.html',
     ]);
     expect(manifest.totalBytes).toBe(17);
+    expect(manifest.objects[1].etag).toBe('9e107d9d372bb6826bd81d3542a419d6');
     expect(s3Mock.commandCalls(ListObjectsV2Command)[1].args[0].input.ContinuationToken).toBe('page2');
     const put = s3Mock.commandCalls(PutObjectCommand)[0].args[0].input;
     expect(put.Key).toBe('incidents/x/manifest.json');
@@ -471,17 +472,19 @@ describe('timeline marks of the analyzer', () => {
     expect(timeline?.marks[0].severity).toBe('info');
   });
 
-  it('keeps the earliest calls past the cap and counts the rest', () => {
+  it('keeps the earliest and the latest calls past the cap, and counts the rest', () => {
     // Arrange
-    const analyzer = new Analyzer({ keys: [KEY], timelineCap: 3 });
+    const analyzer = new Analyzer({ keys: [KEY], timelineCap: 4 });
+    const order = [7, 1, 20, 12, 3, 19, 2, 15, 8, 11, 4, 18, 5, 6, 9, 10, 13, 14, 16, 17];
 
     // Act
-    for (let n = 20; n >= 1; n--) analyzer.add(call(n, 'ListUsers'));
+    for (const n of order) analyzer.add(call(n, 'ListUsers'));
+    analyzer.add(call(30, 'ListUsers', { eventTime: 'not a time' }));
     const { timeline } = analyzer.result();
 
     // Assert
-    expect(timeline?.marks.map((m) => m.eventId)).toEqual(['e1', 'e2', 'e3']);
-    expect(timeline?.omitted).toBe(17);
+    expect(timeline?.marks.map((m) => m.eventId)).toEqual(['e1', 'e2', 'e19', 'e20']);
+    expect(timeline?.omitted).toBe(16);
   });
 
   it('draws nothing unless asked', () => {
@@ -492,6 +495,26 @@ describe('timeline marks of the analyzer', () => {
 });
 
 describe('textWithCard', () => {
+  it('keeps an oversized alert under the 256 KB SNS limit, whole lines and a note where it was cut', () => {
+    // Arrange
+    const text = Array.from(
+      { length: 6000 },
+      (_, i) => `key AKIAEXAMPLE${String(i).padStart(8, '0')}: contained`,
+    ).join('\n');
+
+    // Act
+    const message = textWithCard('[CONTAINED] 6000 keys', text, {
+      id: 'inc-2',
+      eventType: 'ExposedKeyContainment',
+    });
+
+    // Assert
+    expect(Buffer.byteLength(message.Message, 'utf8')).toBeLessThan(256 * 1024);
+    const email = (JSON.parse(message.Message) as { email: string }).email;
+    expect(email.startsWith('key AKIAEXAMPLE00000000: contained\n')).toBe(true);
+    expect(email).toMatch(/contained\n\.\.\. cut here to fit the message size limit/);
+  });
+
   it('keeps the text for e-mail and queues and adds a Chatbot card that fits', () => {
     // Arrange
     const text = [

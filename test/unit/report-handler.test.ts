@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { ReportStepInput } from '../../lambdas/report/handler';
 import { resetEnvCache } from '../../lambdas/shared/env';
@@ -22,7 +23,14 @@ const ENV = {
 };
 const saved: Record<string, string | undefined> = {};
 
-let handler: (input: ReportStepInput) => Promise<{ sent: boolean; reportKey?: string; missing?: string[] }>;
+type Handler = (
+  input: ReportStepInput,
+  context: Context,
+) => Promise<{ sent: boolean; reportKey?: string; missing?: string[] }>;
+let handle: Handler;
+/** What Lambda passes; the idempotency layer reads the remaining time from it. */
+const context = { getRemainingTimeInMillis: () => 300_000, functionName: 'Report' } as unknown as Context;
+const handler = (input: ReportStepInput) => handle(input, context);
 
 beforeAll(() => {
   for (const [k, v] of Object.entries(ENV)) {
@@ -30,7 +38,7 @@ beforeAll(() => {
     process.env[k] = v;
   }
   resetEnvCache();
-  ({ handler } = require('../../lambdas/report/handler'));
+  handle = (require('../../lambdas/report/handler') as { handler: Handler }).handler;
 });
 
 afterAll(() => {

@@ -188,6 +188,14 @@ describe('renderHtml', () => {
     expect(partial).toContain('Not available:</strong> the inventory did not run');
   });
 
+  it('says how many calls from the middle of a long attack the picture leaves out', () => {
+    // Act
+    const html = renderHtml(aReportInput({ timelineOmitted: 12_345 }));
+
+    // Assert
+    expect(html).toContain('12,345 calls from the middle of the activity not drawn');
+  });
+
   it('folds the per-region table when every region was read, and opens it when one was not', () => {
     // Arrange
     const manifest = aManifest();
