@@ -28,7 +28,7 @@ export interface ResponderConfig {
   evidenceRetentionDays: number;
   /**
    * Days the report's presigned link in the email is asked to live; 0 sends no bearer link at all. The
-   * signing role's session may end it sooner, and the email states the real expiry. @default 7
+   * signing role's session can end it sooner, and the e-mail says so. @default 7
    */
   reportLinkDays: number;
   /** Region of the primary stack. AWS delivers IAM's CloudTrail events (the quarantine trigger) in us-east-1 only. @default us-east-1 */
