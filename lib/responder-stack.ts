@@ -64,6 +64,14 @@ const INVENTORY_READS = [
   'guardduty:GetDetector',
 ];
 
+/** What Powertools idempotency does with its record (lambdas/shared/idempotency.ts). */
+const IDEMPOTENCY_ACTIONS = [
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:UpdateItem',
+  'dynamodb:DeleteItem',
+];
+
 export interface ResponderStackProps extends StackProps {
   readonly config: ResponderConfig;
 }
@@ -303,14 +311,10 @@ export class ResponderStack extends Stack {
       new iam.PolicyStatement({ actions: ['iam:GetAccountSummary'], resources: ['*'] }),
     );
 
-    const idempotency = [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    ];
     for (const fn of [fns.contain, fns.alert, fns.confirm]) {
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions: idempotency, resources: [table.tableArn] }));
+      fn.addToRolePolicy(
+        new iam.PolicyStatement({ actions: IDEMPOTENCY_ACTIONS, resources: [table.tableArn] }),
+      );
     }
 
     const userWildcard = `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:iam::<AWS::AccountId>:user/*]`;
@@ -456,7 +460,7 @@ export class ResponderStack extends Stack {
     );
     report.addToRolePolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'],
+        actions: IDEMPOTENCY_ACTIONS,
         resources: [table.tableArn],
       }),
     );

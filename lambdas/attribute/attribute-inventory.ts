@@ -4,6 +4,7 @@ import type { Summary } from '../analyze/types';
 import { evidencePrefix } from '../collect/evidence';
 import { attribute, indexRecord, newEvidenceIndex, type TrailRecord } from '../inventory/attribution';
 import type { InventoryRegionOutput } from '../inventory/handler';
+import { type DataEventsSeen, dataEventsFrom } from '../inventory/readers/cloudtrail';
 import type { InventoryItem, ReaderResult } from '../inventory/types';
 import type { ActivityManifest } from '../pivots/manifest';
 
@@ -24,6 +25,8 @@ export interface AttributedInventory {
   /** Hourly list price of the compute the key made or that appeared since the exposure began. */
   estimatedHourlyUsd: number;
   exposureStart: string;
+  /** Whether the account's logging trails record S3 object and Lambda data events, for the report. */
+  dataEvents: DataEventsSeen;
   /** Services or regions that could not be read completely, with why. */
   incomplete: { region: string; service: string; error: string }[];
   /** The most urgent items, for the report; every item is in `itemsKey`. */
@@ -63,9 +66,12 @@ export async function attributeInventory(
 
   const raw: ReaderResult[] = [];
   const notInventoried: AttributedInventory['incomplete'] = [];
+  let regionsRead = 0;
   for (const region of input.regions) {
-    if (region.rawKey) raw.push(...(await readJson<ReaderResult[]>(s3, bucket, region.rawKey)));
-    else
+    if (region.rawKey) {
+      raw.push(...(await readJson<ReaderResult[]>(s3, bucket, region.rawKey)));
+      regionsRead++;
+    } else
       notInventoried.push({
         region: region.region,
         service: '*',
@@ -89,6 +95,7 @@ export async function attributeInventory(
       items.filter((i) => i.createdByKey !== false).reduce((sum, i) => sum + (i.estimatedHourlyUsd ?? 0), 0),
     ),
     exposureStart,
+    dataEvents: dataEventsFrom(raw, regionsRead, input.regions.length),
     incomplete: [
       ...notInventoried,
       ...raw

@@ -13,7 +13,7 @@
  * The docs name no numeric limits for these fields; the caps below are Slack's Block Kit limits (header
  * text 150 characters, section text 3,000), the tightest surface the card is drawn on.
  */
-import { renderEmail, reportSubject } from './email';
+import { fitBytes, renderEmail, reportSubject } from './email';
 import {
   findingResources,
   oneLine,
@@ -301,24 +301,14 @@ export function textWithCard(
   const chat = JSON.stringify(notification);
   // The text goes three times (default, email, sqs): keep the whole under SNS's limit, whole lines only.
   const budget = Math.floor((SNS_MAX_BYTES - 8192 - Buffer.byteLength(chat, 'utf8')) / 3 / 2);
-  const body = fitText(text, budget);
+  const body = fitBytes(
+    text.split('\n'),
+    budget,
+    '... cut here to fit the message size limit: the rest is in the state machine log.',
+  );
   return {
     Subject: subject,
     Message: JSON.stringify({ default: body, email: body, sqs: body, https: chat }),
     MessageStructure: 'json',
   };
-}
-
-/** Whole lines up to `maxBytes` (JSON may double some characters: the budget allows for it), then a note. */
-function fitText(text: string, maxBytes: number): string {
-  if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const tail = '... cut here to fit the message size limit: the rest is in the state machine log.';
-  const kept: string[] = [];
-  let size = Buffer.byteLength(tail, 'utf8') + 1;
-  for (const line of text.split('\n')) {
-    size += Buffer.byteLength(line, 'utf8') + 1;
-    if (size > maxBytes) break;
-    kept.push(line);
-  }
-  return [...kept, tail].join('\n');
 }

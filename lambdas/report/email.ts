@@ -256,10 +256,13 @@ export function linkExpiry(links: ReportInput['links']): string {
 }
 
 /** The hard cap: whole lines only, and a last line that says where the rest is. */
-function fitBytes(lines: string[], maxBytes: number): string {
+export function fitBytes(
+  lines: string[],
+  maxBytes: number,
+  tail = '... cut here to fit an email: the rest is in the full report.',
+): string {
   const text = lines.join('\n');
   if (Buffer.byteLength(text, 'utf8') <= maxBytes) return text;
-  const tail = '... cut here to fit an email: the rest is in the full report.';
   let budget = maxBytes - Buffer.byteLength(`\n${tail}`, 'utf8');
   const kept: string[] = [];
   for (const line of lines) {

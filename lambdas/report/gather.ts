@@ -10,11 +10,12 @@ import type { CallMark, Finding, Summary } from '../analyze/types';
 import type { AttributedInventory } from '../attribute/attribute-inventory';
 import type { Confirmation } from '../confirm/confirm-containment';
 import type { InventoryRegionOutput } from '../inventory/handler';
-import type { InventoryItem, ReaderResult } from '../inventory/types';
+import type { InventoryItem } from '../inventory/types';
+import { parseCause } from '../notify-failure/render';
 import type { ActivityManifest } from '../pivots/manifest';
 import { TransientAwsError } from '../shared/errors';
 import type { ContainmentResult, IntakeResult } from '../shared/types';
-import type { DataEventsCoverage, InventoryCoverage, ReportInput, ReportLinks } from './types';
+import type { InventoryCoverage, ReportInput, ReportLinks } from './types';
 
 /** The workflow state as it reaches the Report step, on the success path or after a caught failure. */
 export interface ReportState {
@@ -44,20 +45,18 @@ type Missing = ReportInput['missing'][number];
 
 /** `{"errorType":"X","errorMessage":"..."}` from a Lambda failure, or the Cause as it is. */
 export function causeMessage(cause: string | undefined): string {
-  if (!cause) return '';
-  try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
-    if (typeof parsed?.errorMessage === 'string') return parsed.errorMessage;
-  } catch {
-    // Not JSON: a States.* error's own text.
-  }
-  return cause;
+  return cause ? parseCause({ Cause: cause }).message : '';
+}
+
+/** `Name: message` of a caught error, for a missing part's "why". */
+function errorText(error: { Error?: string; Cause?: string }): string {
+  return `${error.Error ?? 'Error'}: ${causeMessage(error.Cause) || 'no detail'}`;
 }
 
 /** Which part of the investigation a caught failure cost, judged by what the state already holds. */
 export function failedPart(state: ReportState): Missing | undefined {
   if (!state.error) return undefined;
-  const why = `${state.error.Error ?? 'Error'}: ${causeMessage(state.error.Cause) || 'no detail'}`;
+  const why = errorText(state.error);
   if (!state.plan) return { part: 'Investigation plan (CloudTrail activity, analysis, inventory)', why };
   if (!state.investigation)
     return { part: 'Investigation (CloudTrail activity, inventory, confirmation)', why };
@@ -111,34 +110,6 @@ export function inventoryCoverage(regions: InventoryRegionOutput[] | undefined):
         ...(s.error ? { error: s.error } : {}),
       }));
   });
-}
-
-/**
- * Whether a logging trail records S3 object and Lambda invoke data events. True wins (some trail does);
- * false needs every Region's trails read with their selectors; anything less is "unknown".
- */
-export function dataEventsFrom(
-  results: ReaderResult[],
-  regionsRead: number,
-  regionsPlanned: number,
-): DataEventsCoverage {
-  const trailResults = results.filter((r) => r.service === 'cloudtrail');
-  const trails = trailResults.flatMap((r) => r.items).filter((i) => i.details?.kind === 'trail');
-  const logging = trails.filter((t) => t.details?.isLogging !== false);
-  const coverage = logging.map(
-    (t) => t.details?.dataEvents as { s3?: boolean; lambda?: boolean } | undefined,
-  );
-  const everythingRead =
-    regionsPlanned > 0 &&
-    regionsRead === regionsPlanned &&
-    trailResults.length >= regionsPlanned &&
-    trailResults.every((r) => r.complete) &&
-    coverage.every((c) => c !== undefined);
-  const of = (field: 's3' | 'lambda'): boolean | 'unknown' => {
-    if (coverage.some((c) => c?.[field] === true)) return true;
-    return everythingRead ? false : 'unknown';
-  };
-  return { s3: of('s3'), lambda: of('lambda') };
 }
 
 async function attempt<T>(
@@ -212,7 +183,7 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
       timelineOmitted = timeline?.omitted ?? 0;
     }
   } else if (a?.Error) {
-    missing.push({ part: 'Analysis', why: `${a.Error}: ${causeMessage(a.Cause) || 'no detail'}` });
+    missing.push({ part: 'Analysis', why: errorText(a) });
   } else if (a?.skipped && !missing.some((m) => /analy/i.test(m.part))) {
     missing.push({ part: 'Analysis', why: a.skipped });
   }
@@ -227,24 +198,6 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
     if (items) inventory = { items, coverage: inventoryCoverage(regions) };
   }
 
-  let dataEvents: DataEventsCoverage | undefined;
-  if (regions) {
-    const raw: ReaderResult[] = [];
-    let read = 0;
-    for (const region of regions) {
-      if (!region.rawKey) continue;
-      const key = region.rawKey;
-      const results = await attempt(`The inventory of ${region.region}`, unreadable, [], 'Inventory', () =>
-        readJson<ReaderResult[]>(s3, bucket, key),
-      );
-      if (results) {
-        raw.push(...results);
-        read++;
-      }
-    }
-    dataEvents = dataEventsFrom(raw, read, state.plan?.regions?.length ?? regions.length);
-  }
-
   return {
     input: {
       incident: state.intake.incident,
@@ -253,7 +206,8 @@ export async function gatherReportInput(state: ReportState, options: GatherOptio
       ...(activity ? { activity } : {}),
       ...(analysis ? { analysis } : {}),
       ...(inventory ? { inventory } : {}),
-      ...(dataEvents ? { dataEvents } : {}),
+      // Read off the trails by the inventory's CloudTrail reader; unknown when nothing was attributed.
+      ...(state.inventory?.dataEvents ? { dataEvents: state.inventory.dataEvents } : {}),
       ...(timelineEvents ? { timelineEvents } : {}),
       ...(timelineOmitted ? { timelineOmitted } : {}),
       missing,

@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { Analyzer } from '../../lambdas/analyze/analyzer';
 import type { CloudTrailRecord } from '../../lambdas/analyze/types';
 import type { InventoryRegionOutput } from '../../lambdas/inventory/handler';
-import { dataEventCoverage } from '../../lambdas/inventory/readers/cloudtrail';
+import { dataEventCoverage, dataEventsFrom } from '../../lambdas/inventory/readers/cloudtrail';
 import type { InventoryItem, ReaderResult } from '../../lambdas/inventory/types';
 import { textWithCard } from '../../lambdas/report/chatbot';
 import {
@@ -14,7 +14,6 @@ import {
 } from '../../lambdas/report/evidence-bundle';
 import {
   causeMessage,
-  dataEventsFrom,
   failedPart,
   gatherReportInput,
   inventoryCoverage,
@@ -279,11 +278,6 @@ describe('gatherReportInput', () => {
       omitted: 0,
     };
     objects['items.json'] = [];
-    objects['raw.json'] = [
-      cloudtrailResult('us-east-1', [
-        trail('t', { isLogging: true, dataEvents: { s3: false, lambda: false } }),
-      ]),
-    ];
     return {
       intake: anIntakeResult(),
       containment: [aContainedResult()],
@@ -293,7 +287,7 @@ describe('gatherReportInput', () => {
         inventory: [{ region: 'us-east-1', rawKey: 'raw.json', items: 0, apiCalls: 3, services: [] }],
       },
       analysis: { findingsKey: 'f.json', summaryKey: 's.json', timelineKey: 't.json' },
-      inventory: { itemsKey: 'items.json' },
+      inventory: { itemsKey: 'items.json', dataEvents: { s3: false, lambda: false } },
     };
   }
 

@@ -108,6 +108,40 @@ export function dataEventCoverage(
   return { s3: records(DATA_RESOURCE.s3), lambda: records(DATA_RESOURCE.lambda) };
 }
 
+/** Per kind of data event: some logging trail records it, none does, or the trails could not all be read. */
+export interface DataEventsSeen {
+  s3: boolean | 'unknown';
+  lambda: boolean | 'unknown';
+}
+
+/**
+ * Whether a logging trail records S3 object and Lambda invoke data events. True wins (some trail does);
+ * false needs every Region's trails read with their selectors; anything less is "unknown".
+ */
+export function dataEventsFrom(
+  results: ReaderResult[],
+  regionsRead: number,
+  regionsPlanned: number,
+): DataEventsSeen {
+  const trailResults = results.filter((r) => r.service === 'cloudtrail');
+  const trails = trailResults.flatMap((r) => r.items).filter((i) => i.details?.kind === 'trail');
+  const logging = trails.filter((t) => t.details?.isLogging !== false);
+  const coverage = logging.map(
+    (t) => t.details?.dataEvents as { s3?: boolean; lambda?: boolean } | undefined,
+  );
+  const everythingRead =
+    regionsPlanned > 0 &&
+    regionsRead === regionsPlanned &&
+    trailResults.length >= regionsPlanned &&
+    trailResults.every((r) => r.complete) &&
+    coverage.every((c) => c !== undefined);
+  const of = (field: 's3' | 'lambda'): boolean | 'unknown' => {
+    if (coverage.some((c) => c?.[field] === true)) return true;
+    return everythingRead ? false : 'unknown';
+  };
+  return { s3: of('s3'), lambda: of('lambda') };
+}
+
 export async function readCloudTrail(ctx: ReaderContext<CloudTrailClients>): Promise<ReaderResult> {
   const { region, clients } = ctx;
   return runReader('cloudtrail', ctx, async (run) => {
